@@ -1,0 +1,240 @@
+package eventstream
+
+import (
+	"encoding/binary"
+	"errors"
+	"io"
+)
+
+const (
+	// readBufLen is the Decoder's read buffer. Frames up to this size are decoded from it,
+	// many per Read; larger frames are read straight into the Frame's storage.
+	readBufLen = 32 << 10
+	// largeChunk bounds each Read into a large frame's storage, so that the CRC runs over bytes
+	// that the Read has just brought into cache.
+	largeChunk = 32 << 10
+	// maxEmptyReads bounds the Reads in a row that return no bytes and no error.
+	maxEmptyReads = 100
+)
+
+// A Decoder reads frames from a stream.
+//
+// It reads in large blocks (about one Read per 32 KiB of small frames), checks each frame as
+// the specification's decoding rules require, and keeps no goroutines. Memory it holds for one
+// frame never exceeds MaxFrameLen, and for a large declared length grows with the bytes that
+// actually arrive.
+//
+// Errors are sticky: after [io.EOF], [io.ErrUnexpectedEOF] or a bad frame, every later call
+// returns the same error; the Decoder never skips ahead to guess where the next frame starts.
+// The one exception is an error from the underlying reader while the frame in progress is
+// still held in the read buffer (frames up to 32 KiB): it is returned unchanged and Decode may
+// be called again, for example after a read deadline.
+type Decoder struct {
+	// MaxFrameLen limits total_length; a frame declaring more fails with [ErrTooLarge] before
+	// its body is read. Zero means [DefaultMaxFrameLen]; a value of 1<<32 or more removes the
+	// limit (every total_length fits).
+	MaxFrameLen int64
+	// MaxHeaderBlockLen limits headers_length. Zero means [DefaultMaxHeaderBlockLen].
+	MaxHeaderBlockLen int
+	// MaxHeaders limits the number of headers in a frame ([ErrMalformed] beyond it). Zero
+	// means [DefaultMaxHeaders].
+	MaxHeaders int
+	// ValidateUTF8 makes string header values that are not valid UTF-8 an [ErrMalformed]
+	// error. Header names are always validated.
+	ValidateUTF8 bool
+
+	r          io.Reader
+	buf        []byte // read buffer; buf[start:end] holds bytes read but not yet decoded
+	start, end int
+	off        int64 // stream offset of buf[start]
+	err        error // sticky error
+}
+
+// NewDecoder returns a Decoder that reads from r with default limits.
+func NewDecoder(r io.Reader) *Decoder {
+	return &Decoder{r: r}
+}
+
+// Reset makes d read from r as a new stream, keeping its buffer and limits and clearing any
+// error.
+func (d *Decoder) Reset(r io.Reader) {
+	d.r = r
+	d.start, d.end, d.off = 0, 0, 0
+	d.err = nil
+}
+
+// InputOffset returns the stream offset of the next frame: the number of bytes taken by the
+// frames decoded so far.
+func (d *Decoder) InputOffset() int64 { return d.off }
+
+func (d *Decoder) limits() limits {
+	l := defaultLimits
+	if d.MaxFrameLen > 0 {
+		l.maxFrame = d.MaxFrameLen
+	}
+	if d.MaxHeaderBlockLen > 0 {
+		l.maxBlock = d.MaxHeaderBlockLen
+	}
+	if d.MaxHeaders > 0 {
+		l.maxHeaders = d.MaxHeaders
+	}
+	l.utf8 = d.ValidateUTF8
+	return l
+}
+
+// Decode reads the next frame into f, reusing f's storage: the previous contents of f are
+// overwritten, and what Decode puts in f stays valid until f is decoded into again (see
+// [Frame]). In steady state (the same f and a stream whose header names repeat) Decode does
+// not allocate.
+//
+// Decode returns [io.EOF] only when the stream ends exactly at a frame boundary, and
+// [io.ErrUnexpectedEOF] when it ends inside a frame. A bad frame gives an [*Error] with its
+// stream offset. Errors from the underlying reader are returned unchanged. On any error f is
+// left empty.
+func (d *Decoder) Decode(f *Frame) error {
+	f.reset()
+	if d.err != nil {
+		return d.err
+	}
+	if d.buf == nil {
+		d.buf = make([]byte, readBufLen)
+	}
+	if err := d.fill(preludeLen); err != nil {
+		return err
+	}
+	lim := d.limits()
+	total, hlen, pcrc, perr := readPrelude(d.buf[d.start:d.end], &lim)
+	if perr != nil {
+		return d.fail(perr)
+	}
+	if total > len(d.buf) {
+		return d.decodeLarge(f, total, hlen, pcrc, &lim)
+	}
+	if err := d.fill(total); err != nil {
+		return err
+	}
+	frame := d.buf[d.start : d.start+total]
+	if perr := checkMessageCRC(frame, pcrc); perr != nil {
+		return d.fail(perr)
+	}
+	f.buf = append(f.buf[:0], frame...)
+	if perr := f.parse(f.buf, hlen, &lim); perr != nil {
+		return d.fail(perr)
+	}
+	d.start += total
+	d.off += int64(total)
+	return nil
+}
+
+// fill reads until the buffer holds n bytes (n <= len(d.buf)), moving the bytes it holds to
+// the front first so that each Read gets as much room as possible.
+func (d *Decoder) fill(n int) error {
+	empty := 0
+	for d.end-d.start < n {
+		if d.start > 0 {
+			d.end = copy(d.buf, d.buf[d.start:d.end])
+			d.start = 0
+		}
+		m, err := d.r.Read(d.buf[d.end:])
+		if m < 0 || m > len(d.buf)-d.end {
+			return d.fail(errBadRead)
+		}
+		d.end += m
+		if d.end-d.start >= n {
+			// A reader may return its error with the last bytes; the next Read returns it
+			// again.
+			return nil
+		}
+		if err != nil {
+			return d.readError(err)
+		}
+		if m == 0 {
+			if empty++; empty == maxEmptyReads {
+				return d.fail(io.ErrNoProgress)
+			}
+		}
+	}
+	return nil
+}
+
+var errBadRead = errors.New("eventstream: reader returned an impossible count")
+
+// readError turns a reader error met before the frame in progress was whole into what Decode
+// returns: io.EOF at a frame boundary, io.ErrUnexpectedEOF inside a frame (both sticky), and
+// any other error unchanged and not sticky, since the bytes read so far are still buffered.
+func (d *Decoder) readError(err error) error {
+	if err == io.EOF {
+		if d.end == d.start {
+			return d.fail(io.EOF)
+		}
+		return d.fail(io.ErrUnexpectedEOF)
+	}
+	return err
+}
+
+// fail records err as the sticky error and returns it, with the frame's stream offset filled
+// in for frame errors.
+func (d *Decoder) fail(err error) error {
+	if e, ok := err.(*Error); ok {
+		e.Offset = d.off
+	}
+	d.err = err
+	return err
+}
+
+// decodeLarge reads a frame larger than the read buffer straight into f's storage, in chunks
+// whose CRC is computed while they are in cache. The storage grows with the bytes that arrive,
+// never beyond total, so a prelude that declares a large frame and then stops costs little.
+func (d *Decoder) decodeLarge(f *Frame, total, hlen int, pcrc uint32, lim *limits) error {
+	st := f.buf[:0]
+	if cap(st) < total {
+		st = make([]byte, 0, min(total, max(cap(st), 2*len(d.buf))))
+	}
+	st = append(st, d.buf[d.start:d.end]...) // all of it belongs to this frame
+	d.start, d.end = 0, 0
+	crcEnd := total - crcLen
+	crc := crcUpdate(pcrc, st[8:min(len(st), crcEnd)])
+	done := min(len(st), crcEnd)
+	empty := 0
+	for len(st) < total {
+		if len(st) == cap(st) {
+			grown := make([]byte, len(st), min(total, 2*cap(st)))
+			copy(grown, st)
+			st = grown
+		}
+		m, err := d.r.Read(st[len(st):min(cap(st), len(st)+largeChunk)])
+		if m < 0 || len(st)+m > cap(st) {
+			return d.fail(errBadRead)
+		}
+		st = st[:len(st)+m]
+		if hi := min(len(st), crcEnd); hi > done {
+			crc = crcUpdate(crc, st[done:hi])
+			done = hi
+		}
+		if len(st) == total {
+			break
+		}
+		if err != nil {
+			f.buf = st[:0]
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			// Part of the frame has left the read buffer: the stream cannot be resumed.
+			return d.fail(err)
+		}
+		if m == 0 {
+			if empty++; empty == maxEmptyReads {
+				return d.fail(io.ErrNoProgress)
+			}
+		}
+	}
+	f.buf = st
+	if want := binary.BigEndian.Uint32(st[crcEnd:]); want != crc {
+		return d.fail(checksum("message crc", want, crc))
+	}
+	if perr := f.parse(st, hlen, lim); perr != nil {
+		return d.fail(perr)
+	}
+	d.off += int64(total)
+	return nil
+}

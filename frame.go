@@ -1,0 +1,346 @@
+package eventstream
+
+import (
+	"bytes"
+	"encoding"
+	"encoding/binary"
+	"io"
+	"slices"
+	"unicode/utf8"
+)
+
+// Limits of the format and the defaults of a [Decoder].
+const (
+	// DefaultMaxFrameLen is the default limit on total_length: the specification's largest
+	// payload (24 MiB) and header block (128 KiB) plus the 16 bytes of framing.
+	DefaultMaxFrameLen = 24<<20 + 128<<10 + minFrameLen
+	// DefaultMaxHeaderBlockLen is the default limit on headers_length.
+	DefaultMaxHeaderBlockLen = 128 << 10
+	// DefaultMaxHeaders is the default limit on the number of headers in one frame.
+	DefaultMaxHeaders = 1024
+	// MaxNameLen is the longest header name the format can carry.
+	MaxNameLen = 255
+	// MaxValueLen is the longest string or byte-array value the encoder writes, as the
+	// specification requires. Decoders accept up to 65,535 bytes, all the u16 length allows.
+	MaxValueLen = 32767
+)
+
+var (
+	_ encoding.BinaryAppender    = (*Frame)(nil)
+	_ encoding.BinaryMarshaler   = (*Frame)(nil)
+	_ encoding.BinaryUnmarshaler = (*Frame)(nil)
+)
+
+// Frame is one frame: its headers, in wire order, and its payload.
+//
+// Decoding into a Frame reuses its storage: Headers and Payload of a decoded frame, and the
+// byte and string values of its headers, stay valid until that same Frame is decoded into
+// again. [DecodeFrame] makes them alias the bytes it was given instead. Header names are
+// ordinary (interned) strings and stay valid for ever. Use [Frame.Clone] to keep a frame.
+//
+// A Frame built by hand for encoding may hold any headers; [Frame.AppendBinary] checks them.
+// Decoding into such a Frame overwrites the backing array of its Headers slice.
+type Frame struct {
+	Headers []Header
+	Payload []byte
+
+	buf    []byte    // storage owned by the Frame, for frames read by a Decoder or unmarshaled
+	intern *interner // header names and repeated values met in this Frame's stream
+}
+
+// reset empties f before a decode, so that no failed decode leaves a frame behind.
+func (f *Frame) reset() {
+	f.Headers = f.Headers[:0]
+	f.Payload = nil
+}
+
+// Header returns the value of the header called name, and whether there is one. It does not
+// allocate.
+func (f *Frame) Header(name string) (Value, bool) {
+	for i := range f.Headers {
+		if f.Headers[i].Name == name {
+			return f.Headers[i].Value, true
+		}
+	}
+	return Value{}, false
+}
+
+// EncodedLen returns the number of bytes f takes on the wire.
+func (f *Frame) EncodedLen() int {
+	n := minFrameLen + len(f.Payload)
+	for i := range f.Headers {
+		h := &f.Headers[i]
+		n += 2 + len(h.Name)
+		if h.Value.set {
+			n += h.Value.wireLen()
+		}
+	}
+	return n
+}
+
+// AppendBinary appends the encoded frame to b and returns the extended slice. It implements
+// [encoding.BinaryAppender].
+//
+// It refuses, with an [*Error] and b returned unchanged, any frame a decoder with default
+// limits would reject: an empty, over-long, invalid UTF-8 or duplicate name, a zero [Value],
+// a string or byte-array value over [MaxValueLen], more than [DefaultMaxHeaders] headers, or a
+// header block or frame over the default limits. When b has room for [Frame.EncodedLen] more
+// bytes it does not allocate.
+func (f *Frame) AppendBinary(b []byte) ([]byte, error) {
+	if len(f.Headers) > DefaultMaxHeaders {
+		return b, malformed("header count", "%d headers, limit %d", len(f.Headers), DefaultMaxHeaders)
+	}
+	hlen := 0
+	for i := range f.Headers {
+		n, err := checkHeader(&f.Headers[i])
+		if err != nil {
+			return b, err
+		}
+		hlen += n
+	}
+	if err := checkDuplicates(f.Headers, nil); err != nil {
+		return b, err
+	}
+	if hlen > DefaultMaxHeaderBlockLen {
+		return b, tooLarge("headers_length", "%d over the limit of %d", hlen, DefaultMaxHeaderBlockLen)
+	}
+	total := minFrameLen + hlen + len(f.Payload)
+	if total > DefaultMaxFrameLen {
+		return b, tooLarge("total_length", "%d over the limit of %d", total, DefaultMaxFrameLen)
+	}
+
+	start := len(b)
+	b = slices.Grow(b, total)
+	b = binary.BigEndian.AppendUint32(b, uint32(total))
+	b = binary.BigEndian.AppendUint32(b, uint32(hlen))
+	pcrc := crcPrelude(b[start:])
+	b = binary.BigEndian.AppendUint32(b, pcrc)
+	for i := range f.Headers {
+		b = appendHeader(b, &f.Headers[i])
+	}
+	b = append(b, f.Payload...)
+	return binary.BigEndian.AppendUint32(b, crcUpdate(pcrc, b[start+8:])), nil
+}
+
+// MarshalBinary returns the encoded frame in a new slice. It implements
+// [encoding.BinaryMarshaler] and fails as [Frame.AppendBinary] does.
+func (f *Frame) MarshalBinary() ([]byte, error) {
+	b, err := f.AppendBinary(make([]byte, 0, f.EncodedLen()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// UnmarshalBinary decodes b, which must hold exactly one frame, with default limits. It
+// implements [encoding.BinaryUnmarshaler]. It copies b into f's own storage, so b may be
+// reused afterwards. A b shorter than its frame gives [io.ErrUnexpectedEOF]; bytes after the
+// frame give an error matching [ErrMalformed].
+func (f *Frame) UnmarshalBinary(b []byte) error {
+	f.buf = append(f.buf[:0], b...)
+	n, err := DecodeFrame(f.buf, f)
+	if err != nil {
+		return err
+	}
+	if n != len(b) {
+		f.reset()
+		return malformed("total_length", "%d bytes after a %d-byte frame", len(b)-n, n)
+	}
+	return nil
+}
+
+// Clone returns a deep copy of f that shares no storage with it.
+func (f *Frame) Clone() *Frame {
+	c := &Frame{Payload: bytes.Clone(f.Payload)}
+	if f.Headers != nil {
+		c.Headers = make([]Header, len(f.Headers))
+		for i, h := range f.Headers {
+			if h.Value.b != nil {
+				h.Value.b = bytes.Clone(h.Value.b)
+			}
+			c.Headers[i] = h
+		}
+	}
+	return c
+}
+
+// DecodeFrame decodes the first frame in b into f, with default limits, and returns the
+// number of bytes it took. It does not copy: f's Headers values and Payload alias b, and stay
+// valid as long as b does (and until f is decoded into again).
+//
+// If b holds less than a whole frame, DecodeFrame returns [io.ErrUnexpectedEOF] (after
+// checking the prelude when b holds at least its 12 bytes). Other failures are [*Error]
+// values. Once the frame's header names have been seen by f, it does not allocate.
+func DecodeFrame(b []byte, f *Frame) (n int, err error) {
+	f.reset()
+	if len(b) < preludeLen {
+		return 0, io.ErrUnexpectedEOF
+	}
+	total, hlen, pcrc, perr := readPrelude(b, &defaultLimits)
+	if perr != nil {
+		return 0, perr
+	}
+	if len(b) < total {
+		return 0, io.ErrUnexpectedEOF
+	}
+	if perr := f.finish(b[:total:total], hlen, pcrc, &defaultLimits); perr != nil {
+		return 0, perr
+	}
+	return total, nil
+}
+
+// finish verifies the message CRC of a whole frame and then, and only then, parses it into f.
+func (f *Frame) finish(frame []byte, hlen int, pcrc uint32, lim *limits) *Error {
+	if err := checkMessageCRC(frame, pcrc); err != nil {
+		return err
+	}
+	return f.parse(frame, hlen, lim)
+}
+
+// parse fills f from a whole frame whose checksums have been verified. On error f is empty.
+func (f *Frame) parse(frame []byte, hlen int, lim *limits) *Error {
+	end := preludeLen + hlen
+	if err := f.parseHeaders(frame[preludeLen:end], lim); err != nil {
+		f.reset()
+		return err
+	}
+	f.Payload = frame[end : len(frame)-crcLen : len(frame)-crcLen]
+	return nil
+}
+
+func (f *Frame) parseHeaders(block []byte, lim *limits) *Error {
+	if len(block) == 0 {
+		return nil
+	}
+	if f.intern == nil {
+		f.intern = new(interner)
+	}
+	t := f.intern
+	hs := f.Headers[:0]
+	for len(block) > 0 {
+		i := len(hs)
+		if i == lim.maxHeaders {
+			f.Headers = hs
+			return malformed("header count", "more than %d headers", lim.maxHeaders)
+		}
+		nl := int(block[0])
+		if nl == 0 {
+			return malformed("header name", "header %d: empty name", i)
+		}
+		if 2+nl > len(block) {
+			return malformed("header name", "header %d: %d-byte name and type run past the header block", i, nl)
+		}
+		name, ok := t.name(block[1 : 1+nl])
+		if !ok {
+			return malformed("header name", "header %d: name %q is not valid UTF-8", i, block[1:1+nl])
+		}
+		typ := HeaderType(block[1+nl])
+		block = block[2+nl:]
+		if typ > TypeUUID {
+			return malformed("header type", "header %d (%q): unknown type %d", i, name, typ)
+		}
+		v := Value{typ: typ, set: true}
+		if n := valueLen[typ]; n >= 0 {
+			if len(block) < n {
+				return malformed("header value", "header %d (%q): %s value runs past the header block", i, name, typ)
+			}
+			switch typ {
+			case TypeByte:
+				v.num = int64(int8(block[0]))
+			case TypeInt16:
+				v.num = int64(int16(binary.BigEndian.Uint16(block)))
+			case TypeInt32:
+				v.num = int64(int32(binary.BigEndian.Uint32(block)))
+			case TypeInt64, TypeTimestamp:
+				v.num = int64(binary.BigEndian.Uint64(block))
+			case TypeUUID:
+				v.num = int64(binary.BigEndian.Uint64(block))
+				v.lo = binary.BigEndian.Uint64(block[8:])
+			}
+			block = block[n:]
+		} else {
+			if len(block) < 2 {
+				return malformed("header value", "header %d (%q): %s length runs past the header block", i, name, typ)
+			}
+			l := int(binary.BigEndian.Uint16(block))
+			if 2+l > len(block) {
+				return malformed("header value", "header %d (%q): %d-byte %s value runs past the header block", i, name, l, typ)
+			}
+			v.b = block[2 : 2+l : 2+l]
+			if typ == TypeString {
+				if lim.utf8 && !utf8.Valid(v.b) {
+					return malformed("header value", "header %d (%q): string is not valid UTF-8", i, name)
+				}
+				v.s = t.value(v.b)
+			}
+			block = block[2+l:]
+		}
+		hs = append(hs, Header{Name: name, Value: v})
+	}
+	f.Headers = hs
+	return checkDuplicates(hs, t)
+}
+
+// checkDuplicates reports a name that appears twice. The specification allows a name once per
+// frame; components that keep the first or the last of two duplicates would otherwise read
+// different frames from the same bytes. Large header lists use a map (reused from t when
+// there is one) so that a hostile frame cannot make the check quadratic.
+func checkDuplicates(hs []Header, t *interner) *Error {
+	if len(hs) <= 32 {
+		for i := 1; i < len(hs); i++ {
+			for j := range i {
+				if hs[i].Name == hs[j].Name {
+					return malformed("header name", "header %d: name %q repeats header %d", i, hs[i].Name, j)
+				}
+			}
+		}
+		return nil
+	}
+	var seen map[string]struct{}
+	if t != nil {
+		if t.names == nil {
+			t.names = make(map[string]struct{}, len(hs))
+		}
+		seen = t.names
+		clear(seen)
+	} else {
+		seen = make(map[string]struct{}, len(hs))
+	}
+	for i := range hs {
+		if _, dup := seen[hs[i].Name]; dup {
+			return malformed("header name", "header %d: name %q repeats an earlier header", i, hs[i].Name)
+		}
+		seen[hs[i].Name] = struct{}{}
+	}
+	return nil
+}
+
+// ScanFrames is a [bufio.SplitFunc] that splits a stream into whole frames. Each token is one
+// encoded frame whose prelude, lengths (with default limits) and message CRC have been
+// verified; decode it with [DecodeFrame] to parse its headers. A stream that ends inside a
+// frame fails with [io.ErrUnexpectedEOF].
+//
+// [bufio.Scanner] refuses tokens larger than its buffer (64 KiB by default); call its Buffer
+// method with a maximum of [DefaultMaxFrameLen] to accept every frame the format allows.
+func ScanFrames(data []byte, atEOF bool) (advance int, token []byte, err error) {
+	if len(data) < preludeLen {
+		if atEOF && len(data) > 0 {
+			return 0, nil, io.ErrUnexpectedEOF
+		}
+		return 0, nil, nil
+	}
+	total, _, pcrc, perr := readPrelude(data, &defaultLimits)
+	if perr != nil {
+		return 0, nil, perr
+	}
+	if len(data) < total {
+		if atEOF {
+			return 0, nil, io.ErrUnexpectedEOF
+		}
+		return 0, nil, nil
+	}
+	if perr := checkMessageCRC(data[:total], pcrc); perr != nil {
+		return 0, nil, perr
+	}
+	return total, data[:total:total], nil
+}

@@ -1,0 +1,370 @@
+package eventstream
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// HeaderType is the type byte of a header value on the wire.
+type HeaderType uint8
+
+// The ten header types of the format, by their wire value.
+const (
+	TypeBoolTrue  HeaderType = 0 // no value bytes
+	TypeBoolFalse HeaderType = 1 // no value bytes
+	TypeByte      HeaderType = 2 // 1 byte, signed
+	TypeInt16     HeaderType = 3 // 2 bytes, signed
+	TypeInt32     HeaderType = 4 // 4 bytes, signed
+	TypeInt64     HeaderType = 5 // 8 bytes, signed
+	TypeBytes     HeaderType = 6 // u16 length, then the bytes
+	TypeString    HeaderType = 7 // u16 length, then UTF-8 bytes
+	TypeTimestamp HeaderType = 8 // 8 bytes, signed milliseconds since the Unix epoch
+	TypeUUID      HeaderType = 9 // 16 bytes
+)
+
+// typeInvalid is the type of the zero Value, which cannot be encoded.
+const typeInvalid HeaderType = 255
+
+var typeNames = [...]string{
+	TypeBoolTrue:  "bool_true",
+	TypeBoolFalse: "bool_false",
+	TypeByte:      "byte",
+	TypeInt16:     "int16",
+	TypeInt32:     "int32",
+	TypeInt64:     "int64",
+	TypeBytes:     "bytes",
+	TypeString:    "string",
+	TypeTimestamp: "timestamp",
+	TypeUUID:      "uuid",
+}
+
+// String returns the type's name: "bool_true", "bool_false", "byte", "int16", "int32",
+// "int64", "bytes", "string", "timestamp" or "uuid"; "invalid(N)" for other values.
+func (t HeaderType) String() string {
+	if int(t) < len(typeNames) {
+		return typeNames[t]
+	}
+	return "invalid(" + strconv.Itoa(int(t)) + ")"
+}
+
+// valueLen gives the fixed value length of each type; -1 marks the u16-prefixed types.
+var valueLen = [...]int{
+	TypeBoolTrue: 0, TypeBoolFalse: 0, TypeByte: 1, TypeInt16: 2, TypeInt32: 4,
+	TypeInt64: 8, TypeBytes: -1, TypeString: -1, TypeTimestamp: 8, TypeUUID: 16,
+}
+
+// Value is a header value: one of the ten types, held without interface boxing. The zero
+// Value is invalid and cannot be encoded. Values decoded from a frame may alias the frame's
+// storage (see [Frame]); values built with the constructors alias what they were given.
+type Value struct {
+	s   string // TypeString: the string, when built or interned
+	b   []byte // TypeBytes, and TypeString when decoded: the raw value bytes
+	num int64  // integers and timestamps; the high half of a UUID
+	lo  uint64 // the low half of a UUID
+	typ HeaderType
+	set bool // false only for the zero Value
+}
+
+// BoolValue returns a TypeBoolTrue or TypeBoolFalse value.
+func BoolValue(v bool) Value {
+	if v {
+		return Value{typ: TypeBoolTrue, set: true}
+	}
+	return Value{typ: TypeBoolFalse, set: true}
+}
+
+// ByteValue returns a TypeByte value.
+func ByteValue(v int8) Value { return Value{typ: TypeByte, num: int64(v), set: true} }
+
+// Int16Value returns a TypeInt16 value.
+func Int16Value(v int16) Value { return Value{typ: TypeInt16, num: int64(v), set: true} }
+
+// Int32Value returns a TypeInt32 value.
+func Int32Value(v int32) Value { return Value{typ: TypeInt32, num: int64(v), set: true} }
+
+// Int64Value returns a TypeInt64 value.
+func Int64Value(v int64) Value { return Value{typ: TypeInt64, num: v, set: true} }
+
+// BytesValue returns a TypeBytes value. The Value aliases b.
+func BytesValue(b []byte) Value {
+	if b == nil {
+		b = []byte{}
+	}
+	return Value{typ: TypeBytes, b: b, set: true}
+}
+
+// StringValue returns a TypeString value.
+func StringValue(s string) Value { return Value{typ: TypeString, s: s, set: true} }
+
+// TimestampValue returns a TypeTimestamp value. The wire carries milliseconds since the Unix
+// epoch, so t is truncated to whole milliseconds (towards the past for times before 1970).
+func TimestampValue(t time.Time) Value {
+	ms := t.UnixMilli()
+	if t.Before(time.UnixMilli(ms)) { // UnixMilli truncates towards zero
+		ms--
+	}
+	return Value{typ: TypeTimestamp, num: ms, set: true}
+}
+
+// UUIDValue returns a TypeUUID value.
+func UUIDValue(u [16]byte) Value {
+	return Value{typ: TypeUUID, num: int64(binary.BigEndian.Uint64(u[:8])), lo: binary.BigEndian.Uint64(u[8:]), set: true}
+}
+
+// Type returns the value's type. The zero Value reports an invalid type (255).
+func (v Value) Type() HeaderType {
+	if !v.set {
+		return typeInvalid
+	}
+	return v.typ
+}
+
+// Bool reports whether v is TypeBoolTrue.
+func (v Value) Bool() bool { return v.set && v.typ == TypeBoolTrue }
+
+// Int64 returns the number held by a TypeByte, TypeInt16, TypeInt32 or TypeInt64 value, the
+// milliseconds since the Unix epoch of a TypeTimestamp value, and 0 otherwise.
+func (v Value) Int64() int64 {
+	switch v.typ {
+	case TypeByte, TypeInt16, TypeInt32, TypeInt64, TypeTimestamp:
+		return v.num
+	}
+	return 0
+}
+
+// Bytes returns the raw value bytes of a TypeBytes, TypeString or TypeUUID value, and nil
+// otherwise. For a decoded TypeBytes or TypeString value it aliases the frame's storage and
+// does not allocate; for a UUID, or a string built with [StringValue], it returns a new slice.
+func (v Value) Bytes() []byte {
+	switch v.typ {
+	case TypeBytes:
+		return v.b
+	case TypeString:
+		if v.b != nil {
+			return v.b
+		}
+		return []byte(v.s)
+	case TypeUUID:
+		u := v.UUID()
+		return u[:]
+	}
+	return nil
+}
+
+// String returns the string of a TypeString value and a readable rendering of other types:
+// "true"/"false", decimal numbers, standard base64 for byte arrays, RFC 3339 with milliseconds
+// (UTC) for timestamps and the canonical 8-4-4-4-12 form for UUIDs.
+//
+// For a decoded TypeString value whose bytes have repeated in the stream (header values such
+// as ":event-type" names do), String returns an interned string and does not allocate.
+func (v Value) String() string {
+	if !v.set {
+		return "<invalid>"
+	}
+	switch v.typ {
+	case TypeString:
+		if v.b == nil || v.s != "" {
+			return v.s
+		}
+		return string(v.b)
+	case TypeBoolTrue:
+		return "true"
+	case TypeBoolFalse:
+		return "false"
+	case TypeByte, TypeInt16, TypeInt32, TypeInt64:
+		return strconv.FormatInt(v.num, 10)
+	case TypeBytes:
+		return base64.StdEncoding.EncodeToString(v.b)
+	case TypeTimestamp:
+		return v.Time().UTC().Format("2006-01-02T15:04:05.000Z07:00")
+	case TypeUUID:
+		u := v.UUID()
+		var buf [36]byte
+		hex.Encode(buf[0:8], u[0:4])
+		buf[8] = '-'
+		hex.Encode(buf[9:13], u[4:6])
+		buf[13] = '-'
+		hex.Encode(buf[14:18], u[6:8])
+		buf[18] = '-'
+		hex.Encode(buf[19:23], u[8:10])
+		buf[23] = '-'
+		hex.Encode(buf[24:], u[10:])
+		return string(buf[:])
+	}
+	return "<invalid>"
+}
+
+// Time returns the time of a TypeTimestamp value (in the local zone, as [time.UnixMilli]
+// does), and the zero time otherwise.
+func (v Value) Time() time.Time {
+	if v.typ != TypeTimestamp || !v.set {
+		return time.Time{}
+	}
+	return time.UnixMilli(v.num)
+}
+
+// UUID returns the 16 bytes of a TypeUUID value, and zeros otherwise.
+func (v Value) UUID() (u [16]byte) {
+	if v.typ == TypeUUID && v.set {
+		binary.BigEndian.PutUint64(u[:8], uint64(v.num))
+		binary.BigEndian.PutUint64(u[8:], v.lo)
+	}
+	return u
+}
+
+// Equal reports whether v and w have the same type and value. A decoded string equals the
+// same string built with [StringValue].
+func (v Value) Equal(w Value) bool {
+	if v.set != w.set || v.typ != w.typ {
+		return false
+	}
+	switch v.typ {
+	case TypeString:
+		switch {
+		case v.b != nil && w.b != nil:
+			return string(v.b) == string(w.b)
+		case v.b != nil:
+			return string(v.b) == w.s
+		case w.b != nil:
+			return v.s == string(w.b)
+		}
+		return v.s == w.s
+	case TypeBytes:
+		return string(v.b) == string(w.b)
+	}
+	return v.num == w.num && v.lo == w.lo
+}
+
+// wireLen returns the number of bytes the value takes after its type byte.
+func (v Value) wireLen() int {
+	if n := valueLen[v.typ]; n >= 0 {
+		return n
+	}
+	if v.typ == TypeString && v.b == nil {
+		return 2 + len(v.s)
+	}
+	return 2 + len(v.b)
+}
+
+// Header is one named header value of a frame.
+type Header struct {
+	Name  string
+	Value Value
+}
+
+// appendHeader appends h to b. The caller has checked the header with checkHeader.
+func appendHeader(b []byte, h *Header) []byte {
+	b = append(b, byte(len(h.Name)))
+	b = append(b, h.Name...)
+	v := &h.Value
+	b = append(b, byte(v.typ))
+	switch v.typ {
+	case TypeByte:
+		b = append(b, byte(v.num))
+	case TypeInt16:
+		b = binary.BigEndian.AppendUint16(b, uint16(v.num))
+	case TypeInt32:
+		b = binary.BigEndian.AppendUint32(b, uint32(v.num))
+	case TypeInt64, TypeTimestamp:
+		b = binary.BigEndian.AppendUint64(b, uint64(v.num))
+	case TypeUUID:
+		b = binary.BigEndian.AppendUint64(b, uint64(v.num))
+		b = binary.BigEndian.AppendUint64(b, v.lo)
+	case TypeString:
+		if v.b == nil {
+			b = binary.BigEndian.AppendUint16(b, uint16(len(v.s)))
+			b = append(b, v.s...)
+			break
+		}
+		fallthrough
+	case TypeBytes:
+		b = binary.BigEndian.AppendUint16(b, uint16(len(v.b)))
+		b = append(b, v.b...)
+	}
+	return b
+}
+
+// checkHeader reports why h cannot be encoded, or nil. It returns the header's encoded length.
+func checkHeader(h *Header) (int, *Error) {
+	if len(h.Name) == 0 || len(h.Name) > MaxNameLen {
+		return 0, malformed("header name", "%q: length %d outside 1..%d", truncName(h.Name), len(h.Name), MaxNameLen)
+	}
+	if !utf8.ValidString(h.Name) {
+		return 0, malformed("header name", "%q: not valid UTF-8", h.Name)
+	}
+	if !h.Value.set {
+		return 0, malformed("header value", "%q: zero Value", h.Name)
+	}
+	n := h.Value.wireLen()
+	if n-2 > MaxValueLen && valueLen[h.Value.typ] < 0 {
+		return 0, tooLarge("header value", "%q: %d bytes, limit %d", h.Name, n-2, MaxValueLen)
+	}
+	return 1 + len(h.Name) + 1 + n, nil
+}
+
+func truncName(s string) string {
+	if len(s) > 32 {
+		return s[:32] + "..."
+	}
+	return s
+}
+
+// interner keeps the header names and repeated string values of a stream as strings, so that
+// decoding a stream whose names repeat builds no new strings. It is a fixed-size direct-mapped
+// cache: memory stays bounded whatever a hostile stream sends, at the price of an allocation
+// when two strings in use collide.
+type interner struct {
+	slots [internSlots]string
+	// seen holds hashes of string values met once; a value is interned the second time it is
+	// seen, so values that never repeat (identifiers, say) cost no allocation at all.
+	seen [internSlots]uint32
+	// names is reused for duplicate detection in frames with many headers.
+	names map[string]struct{}
+}
+
+const internSlots = 512
+
+func hashBytes(b []byte) uint32 {
+	h := uint32(2166136261)
+	for _, c := range b {
+		h ^= uint32(c)
+		h *= 16777619
+	}
+	return h
+}
+
+// name returns b as an interned string and reports whether it is valid UTF-8.
+func (t *interner) name(b []byte) (string, bool) {
+	h := hashBytes(b)
+	slot := &t.slots[h%internSlots]
+	if *slot == string(b) {
+		return *slot, true
+	}
+	if !utf8.Valid(b) {
+		return "", false
+	}
+	*slot = string(b)
+	return *slot, true
+}
+
+// value returns b as an interned string if it has been seen before, and "" otherwise.
+func (t *interner) value(b []byte) string {
+	if len(b) == 0 || len(b) > 256 {
+		return ""
+	}
+	h := hashBytes(b)
+	i := (h >> 9) % internSlots // a different slot choice than names, to spread the table
+	if t.slots[i] == string(b) {
+		return t.slots[i]
+	}
+	if t.seen[i] == h {
+		t.slots[i] = string(b)
+		return t.slots[i]
+	}
+	t.seen[i] = h
+	return ""
+}

@@ -48,6 +48,7 @@ type Decoder struct {
 	start, end int
 	off        int64 // stream offset of buf[start]
 	err        error // sticky error
+	pending    error // an error a Read returned with bytes that were enough; returned next
 }
 
 // NewDecoder returns a Decoder that reads from r with default limits.
@@ -60,7 +61,7 @@ func NewDecoder(r io.Reader) *Decoder {
 func (d *Decoder) Reset(r io.Reader) {
 	d.r = r
 	d.start, d.end, d.off = 0, 0, 0
-	d.err = nil
+	d.err, d.pending = nil, nil
 }
 
 // InputOffset returns the stream offset of the next frame: the number of bytes taken by the
@@ -135,14 +136,13 @@ func (d *Decoder) fill(n int) error {
 			d.end = copy(d.buf, d.buf[d.start:d.end])
 			d.start = 0
 		}
-		m, err := d.r.Read(d.buf[d.end:])
+		m, err := d.read(d.buf[d.end:])
 		if m < 0 || m > len(d.buf)-d.end {
 			return d.fail(errBadRead)
 		}
 		d.end += m
 		if d.end-d.start >= n {
-			// A reader may return its error with the last bytes; the next Read returns it
-			// again.
+			d.pending = err // returned by the next read, once these bytes are used
 			return nil
 		}
 		if err != nil {
@@ -155,6 +155,15 @@ func (d *Decoder) fill(n int) error {
 		}
 	}
 	return nil
+}
+
+// read reads into p, or returns the error a previous Read returned along with its last bytes.
+func (d *Decoder) read(p []byte) (int, error) {
+	if err := d.pending; err != nil {
+		d.pending = nil
+		return 0, err
+	}
+	return d.r.Read(p)
 }
 
 var errBadRead = errors.New("eventstream: reader returned an impossible count")
@@ -202,7 +211,7 @@ func (d *Decoder) decodeLarge(f *Frame, total, hlen int, pcrc uint32, lim *limit
 			copy(grown, st)
 			st = grown
 		}
-		m, err := d.r.Read(st[len(st):min(cap(st), len(st)+largeChunk)])
+		m, err := d.read(st[len(st):min(cap(st), len(st)+largeChunk)])
 		if m < 0 || len(st)+m > cap(st) {
 			return d.fail(errBadRead)
 		}
@@ -212,6 +221,7 @@ func (d *Decoder) decodeLarge(f *Frame, total, hlen int, pcrc uint32, lim *limit
 			done = hi
 		}
 		if len(st) == total {
+			d.pending = err
 			break
 		}
 		if err != nil {

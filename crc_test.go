@@ -1,0 +1,55 @@
+package eventstream
+
+import (
+	"hash/crc32"
+	"math/rand/v2"
+	"testing"
+)
+
+func TestCRCPrelude(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 1))
+	var p [8]byte
+	for i := range 100000 {
+		if i < 256 {
+			p = [8]byte{byte(i), 0, 0, 0, 0, 0, 0, byte(i)}
+		} else {
+			for j := range p {
+				p[j] = byte(r.Uint32())
+			}
+		}
+		if got, want := crcPrelude(p[:]), crc32.ChecksumIEEE(p[:]); got != want {
+			t.Fatalf("crcPrelude(% x) = %08x, want %08x", p, got, want)
+		}
+	}
+}
+
+func TestCRCUpdateChains(t *testing.T) {
+	b := make([]byte, 3000)
+	for i := range b {
+		b[i] = byte(i * 7)
+	}
+	for _, cut := range []int{8, 9, 100, 2999} {
+		if got, want := crcUpdate(crcPrelude(b), b[8:cut]), crc32.ChecksumIEEE(b[:cut]); got != want {
+			t.Errorf("cut %d: %08x, want %08x", cut, got, want)
+		}
+	}
+}
+
+// BenchmarkPreludeCRC compares the 8-byte prelude CRC of the standard library with crcPrelude.
+func BenchmarkPreludeCRC(b *testing.B) {
+	p := []byte("\x00\x00\x01\x0a\x00\x00\x00\x3c")
+	var sink uint32
+	b.Run("impl=stdlib", func(b *testing.B) {
+		b.SetBytes(8)
+		for b.Loop() {
+			sink += crc32.ChecksumIEEE(p)
+		}
+	})
+	b.Run("impl=slicing8", func(b *testing.B) {
+		b.SetBytes(8)
+		for b.Loop() {
+			sink += crcPrelude(p)
+		}
+	})
+	_ = sink
+}

@@ -1,0 +1,157 @@
+package sigv4
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"hash"
+	"time"
+)
+
+// Names of the two headers of a signed outer frame.
+const (
+	DateHeader      = ":date"
+	SignatureHeader = ":chunk-signature"
+)
+
+// SignatureLen is the length of a :chunk-signature value.
+const SignatureLen = sha256.Size
+
+// Credentials are AWS credentials. Only SecretAccessKey enters an event signature (the
+// string to sign names no access key, and the session token travels with the HTTP request
+// that opened the stream); the other fields are carried for callers that sign that request.
+type Credentials struct {
+	AccessKeyID     string
+	SecretAccessKey string
+	SessionToken    string
+}
+
+const (
+	msPerDay      = 24 * 60 * 60 * 1000
+	timeFormat    = "20060102T150405Z"
+)
+
+// Constant pieces of the string to sign, as package variables so that writing them to the
+// HMAC (an interface call) does not allocate.
+var (
+	algorithmLine = []byte("AWS4-HMAC-SHA256-PAYLOAD\n")
+	newline       = []byte{'\n'}
+)
+
+// chain computes the chained signatures of one stream. It holds the signing key of one UTC
+// day and everything the string to sign needs, so that a signature in steady state builds
+// the string to sign straight into a reused HMAC and allocates nothing.
+type chain struct {
+	secret          string
+	region, service string
+	scopeSuffix     []byte // "/region/service/aws4_request\n"
+
+	haveKey     bool
+	keyDay      int64     // the UTC day (days since the Unix epoch) of key
+	mac         hash.Hash // HMAC-SHA256 under the key of keyDay
+	derivations int       // how many keys were derived, for tests
+
+	prev []byte // the previous signature in lowercase hex; the seed's at first
+
+	ts     [32]byte // the signing time, formatted
+	dateHB [2 + len(DateHeader) + 8]byte
+	hexBuf [2 * sha256.Size]byte
+	sum    [sha256.Size]byte
+}
+
+func newChain(c Credentials, region, service string, seed []byte) chain {
+	ch := chain{
+		secret:      c.SecretAccessKey,
+		region:      region,
+		service:     service,
+		scopeSuffix: []byte("/" + region + "/" + service + "/aws4_request\n"),
+		prev:        make([]byte, 2*len(seed), max(2*len(seed), 2*sha256.Size)),
+	}
+	hex.Encode(ch.prev, seed)
+	ch.dateHB[0] = byte(len(DateHeader))
+	copy(ch.dateHB[1:], DateHeader)
+	ch.dateHB[1+len(DateHeader)] = 8 // timestamp
+	return ch
+}
+
+// floorDiv divides rounding towards minus infinity, so that times before 1970 fall on the
+// right day.
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// derive computes the signing key of the UTC day of t.
+func (c *chain) derive(t time.Time, day int64) {
+	k := hmacSHA256([]byte("AWS4"+c.secret), t.AppendFormat(nil, "20060102"))
+	k = hmacSHA256(k, []byte(c.region))
+	k = hmacSHA256(k, []byte(c.service))
+	k = hmacSHA256(k, []byte("aws4_request"))
+	c.mac = hmac.New(sha256.New, k)
+	c.keyDay = day
+	c.haveKey = true
+	c.derivations++
+}
+
+func hmacSHA256(key, data []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write(data)
+	return m.Sum(nil)
+}
+
+// sign computes into c.sum the signature of a frame whose :date holds ms (milliseconds since
+// the Unix epoch) and whose payload is payload, chained from c.prev. It does not advance the
+// chain: call commit once the signature is accepted.
+func (c *chain) sign(ms int64, payload []byte) *[sha256.Size]byte {
+	// The header hash covers the :date header alone, encoded as on the wire: name length,
+	// name, type byte, then the milliseconds.
+	binary.BigEndian.PutUint64(c.dateHB[2+len(DateHeader):], uint64(ms))
+	return c.signBlock(ms, c.dateHB[:], payload)
+}
+
+// signBlock is sign with the header block to hash given as is.
+func (c *chain) signBlock(ms int64, headers, payload []byte) *[sha256.Size]byte {
+	t := time.UnixMilli(ms).UTC()
+	if day := floorDiv(ms, msPerDay); !c.haveKey || day != c.keyDay {
+		c.derive(t, day)
+	}
+	ts := t.AppendFormat(c.ts[:0], timeFormat)
+	date := ts
+	for i, b := range ts {
+		if b == 'T' {
+			date = ts[:i]
+			break
+		}
+	}
+
+	m := c.mac
+	m.Reset()
+	m.Write(algorithmLine)
+	m.Write(ts)
+	m.Write(newline)
+	m.Write(date)
+	m.Write(c.scopeSuffix)
+	m.Write(c.prev)
+	m.Write(newline)
+	c.writeHexHash(headers)
+	m.Write(newline)
+	c.writeHexHash(payload)
+	m.Sum(c.sum[:0])
+	return &c.sum
+}
+
+func (c *chain) writeHexHash(b []byte) {
+	h := sha256.Sum256(b)
+	hex.Encode(c.hexBuf[:], h[:])
+	c.mac.Write(c.hexBuf[:])
+}
+
+// commit makes sig the previous signature.
+func (c *chain) commit(sig []byte) {
+	c.prev = c.prev[:2*len(sig)]
+	hex.Encode(c.prev, sig)
+}

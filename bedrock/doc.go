@@ -1,0 +1,25 @@
+// Package bedrock reads and writes the response streams of Amazon Bedrock Runtime
+// (InvokeModelWithResponseStream and ConverseStream) and validates its requests, on top of
+// package eventstream. It serves gateways, proxies, alternative clients and test doubles.
+//
+// # Reading
+//
+// [NewReader] or [ReadResponse] gives a [Reader]; [Reader.Next] returns one [Event] at a
+// time: for a chunk, the model's own JSON; for a ConverseStream event, the event's JSON.
+// Exceptions come back as [*Exception], error frames as [*StreamError], malformed events as
+// [*FormatError]. Next returns [io.EOF] only at a clean end, but the service's streams have
+// no end frame, so a clean end is not a whole answer: [Reader.Complete] tells whether the
+// terminal event arrived. [TextDelta] extracts the text of a chunk for each model family.
+//
+// # Writing
+//
+// [NewWriter] gives a [Writer] that writes chunks (base64 "bytes" with "p" padding),
+// ConverseStream events, exceptions and error frames as the service does, flushing each frame
+// when writing to an [net/http.ResponseWriter]. [Chunks] and [ConverseEvents] turn a reply text
+// into a realistic event sequence; [WriteAPIError] answers with an error before any stream.
+//
+// # Validating
+//
+// [ValidateRequest] checks a request as the service does and returns the ValidationException
+// it would send.
+package bedrock

@@ -1,0 +1,157 @@
+package dump
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/framewire/eventstream"
+)
+
+// Summary counts what a stream held.
+type Summary struct {
+	Frames int   // whole, valid frames
+	Bytes  int64 // bytes of those frames
+}
+
+// MaxLine bounds one line of input to [Encode]: enough for the JSON form of the largest frame
+// a default decoder accepts (base64 of a 24 MiB payload plus its text, escaped).
+const MaxLine = 256 << 20
+
+// Dump decodes the stream r and writes the JSON form of each frame to w as one line, frame by
+// frame. It stops at the first bad frame or read error: the frames before it have been written,
+// and the error says where the stream went wrong (an [*eventstream.Error], or a truncation or
+// reader error naming the offset of the frame in progress). A stream that ends at a frame
+// boundary, including an empty one, gives a nil error.
+func Dump(w io.Writer, r io.Reader) (Summary, error) {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return each(r, func(off int64, f *eventstream.Frame) error {
+		j := FromFrame(off, f)
+		return enc.Encode(&j)
+	})
+}
+
+// Verify decodes the whole stream r and reports how many frames and bytes it held, or, as
+// [Dump] does, the first thing wrong with it.
+func Verify(r io.Reader) (Summary, error) {
+	return each(r, func(int64, *eventstream.Frame) error { return nil })
+}
+
+// each decodes r with default limits and calls fn for each frame and its offset.
+func each(r io.Reader, fn func(off int64, f *eventstream.Frame) error) (Summary, error) {
+	var (
+		s Summary
+		f eventstream.Frame
+	)
+	d := eventstream.NewDecoder(r)
+	for {
+		off := d.InputOffset()
+		err := d.Decode(&f)
+		switch {
+		case err == io.EOF:
+			return s, nil
+		case err == io.ErrUnexpectedEOF:
+			return s, fmt.Errorf("dump: frame at offset %d: stream ends inside the frame: %w", off, err)
+		case err != nil:
+			var ferr *eventstream.Error
+			if errors.As(err, &ferr) {
+				return s, err // its message has the offset, field and cause
+			}
+			return s, fmt.Errorf("dump: reading frame at offset %d: %w", off, err)
+		}
+		if err := fn(off, &f); err != nil {
+			return s, fmt.Errorf("dump: writing: %w", err)
+		}
+		s.Frames++
+		s.Bytes = d.InputOffset()
+	}
+}
+
+// Encode reads JSON forms of frames from r, one per line (blank lines are skipped), and writes
+// the encoded frames to w, one Write each. The offset field is ignored. It stops at the first
+// line that is not a valid frame, with an error naming the line: the frames of the lines
+// before it have been written. Unknown fields are errors, so that a misspelt field is not
+// silently dropped.
+func Encode(w io.Writer, r io.Reader) (Summary, error) {
+	var s Summary
+	br := bufio.NewReaderSize(r, 64<<10)
+	enc := eventstream.NewEncoder(w)
+	var line []byte
+	for n := 1; ; n++ {
+		var err error
+		line, err = readLine(br, line[:0])
+		if err != nil && err != io.EOF {
+			return s, fmt.Errorf("dump: line %d: %w", n, err)
+		}
+		if len(bytes.TrimSpace(line)) > 0 {
+			f, perr := parseLine(line)
+			if perr != nil {
+				return s, fmt.Errorf("dump: line %d: %v", n, perr)
+			}
+			if werr := enc.Encode(f); werr != nil {
+				var ferr *eventstream.Error
+				if errors.As(werr, &ferr) {
+					return s, fmt.Errorf("dump: line %d: cannot encode: %s", n, describe(ferr))
+				}
+				return s, fmt.Errorf("dump: writing: %w", werr)
+			}
+			s.Frames++
+			s.Bytes += int64(f.EncodedLen())
+		}
+		if err == io.EOF {
+			return s, nil
+		}
+	}
+}
+
+var errLineTooLong = fmt.Errorf("longer than %d bytes", MaxLine)
+
+// readLine appends the next line of br, newline included, to buf. At the end of the input it
+// returns what is left with io.EOF.
+func readLine(br *bufio.Reader, buf []byte) ([]byte, error) {
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if len(buf)+len(chunk) > MaxLine {
+			return nil, errLineTooLong
+		}
+		buf = append(buf, chunk...)
+		if err != bufio.ErrBufferFull {
+			return buf, err
+		}
+	}
+}
+
+func parseLine(line []byte) (*eventstream.Frame, error) {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	var j Frame
+	if err := dec.Decode(&j); err != nil {
+		return nil, fmt.Errorf("not a JSON frame: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("text after the JSON object")
+	}
+	return j.ToFrame()
+}
+
+// describe renders a codec error met while encoding without its offset, which is always 0
+// there and would mislead.
+func describe(e *eventstream.Error) string {
+	s := e.Field
+	if e.Detail != "" {
+		s += " " + e.Detail
+	}
+	return s + ": " + trimPrefix(e.Err.Error())
+}
+
+func trimPrefix(s string) string {
+	const p = "eventstream: "
+	if len(s) >= len(p) && s[:len(p)] == p {
+		return s[len(p):]
+	}
+	return s
+}

@@ -1,0 +1,398 @@
+package bedrocktest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/framewire/eventstream/bedrock"
+)
+
+// MaxBodyBytes is the largest request body the service accepts. A larger body is refused
+// with a ValidationException after reading at most MaxBodyBytes+1 bytes of it, and without
+// reading any of it when Content-Length announces the size.
+const MaxBodyBytes = bedrock.MaxBodyLen
+
+// operations maps the last path segment to the operation.
+var operations = map[string]bedrock.Operation{
+	"invoke":                      bedrock.OpInvoke,
+	"invoke-with-response-stream": bedrock.OpInvokeWithResponseStream,
+	"converse":                    bedrock.OpConverse,
+	"converse-stream":             bedrock.OpConverseStream,
+}
+
+// NewHandler returns the server's handler, for mounting in a server of one's own. It serves
+// POST /model/{modelId}/invoke, /invoke-with-response-stream, /converse and
+// /converse-stream; any other path gets 404 UnknownOperationException. To be reachable by
+// the AWS SDK for JavaScript in Node, the server must also speak HTTP/2 (h2c on plain
+// HTTP), as the servers of [NewServer] and [Start] do.
+func NewHandler(cfg Config) http.Handler {
+	return &handler{cfg: cfg, now: time.Now}
+}
+
+type handler struct {
+	cfg Config
+	now func() time.Time
+}
+
+// exchange is the state of one request.
+type exchange struct {
+	w     http.ResponseWriter
+	r     *http.Request
+	start time.Time
+	log   LogEntry
+	fw    *frameWriter
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	x := &exchange{w: w, r: r, start: time.Now()}
+	x.log = LogEntry{Time: x.start, Method: r.Method, Proto: r.Proto, RequestID: newRequestID()}
+	w.Header().Set("X-Amzn-Requestid", x.log.RequestID)
+	defer func() {
+		p := recover()
+		if h.cfg.Log != nil {
+			if x.fw != nil {
+				x.log.Frames = x.fw.frames
+			}
+			x.log.Duration = time.Since(x.start)
+			x.log.Aborted = p == http.ErrAbortHandler
+			h.cfg.Log(x.log)
+		}
+		if p != nil {
+			panic(p)
+		}
+	}()
+	h.serve(x)
+}
+
+func (x *exchange) fail(e *bedrock.APIError) {
+	if e.StatusCode == 0 {
+		e.StatusCode = http.StatusBadRequest
+	}
+	x.log.Status = e.StatusCode
+	bedrock.WriteAPIError(x.w, e)
+}
+
+func (h *handler) serve(x *exchange) {
+	r := x.r
+	rest, ok := strings.CutPrefix(r.URL.EscapedPath(), "/model/")
+	i := strings.LastIndexByte(rest, '/')
+	if !ok || i <= 0 {
+		x.fail(&bedrock.APIError{Name: "UnknownOperationException", StatusCode: http.StatusNotFound})
+		return
+	}
+	op, known := operations[rest[i+1:]]
+	if !known || r.Method != http.MethodPost {
+		x.fail(&bedrock.APIError{Name: "UnknownOperationException", StatusCode: http.StatusNotFound})
+		return
+	}
+	x.log.Operation = string(op)
+	model, err := url.PathUnescape(rest[:i])
+	if err != nil {
+		x.fail(bedrock.NewAPIError(bedrock.ErrValidation, "1 validation error detected: Value at 'modelId' failed to satisfy constraint: Member must be a valid percent-encoded identifier"))
+		return
+	}
+	x.log.Model = model
+
+	body, apiErr := readBody(x.w, r)
+	if apiErr != nil {
+		x.fail(apiErr)
+		return
+	}
+	if ae := checkAuth(&h.cfg, r, body, h.now()); ae != nil {
+		x.fail(&bedrock.APIError{Name: ae.name, Message: ae.message, StatusCode: http.StatusForbidden})
+		return
+	}
+	if e := bedrock.ValidateRequest(op, model, r.Header, body); e != nil {
+		x.fail(e)
+		return
+	}
+
+	prompt := lastUserText(body)
+	text, faults, err := ParseDirectives(prompt)
+	if err != nil {
+		x.fail(bedrock.NewAPIError(bedrock.ErrValidation, err.Error()))
+		return
+	}
+	rule, ruleFaults, err := h.cfg.Scenario.match(model, text)
+	if err != nil {
+		x.fail(bedrock.NewAPIError(bedrock.ErrValidation, err.Error()))
+		return
+	}
+	faults = ruleFaults.merge(faults)
+	reply := text
+	if rule != nil && rule.Reply != "" {
+		reply = rule.Reply
+	}
+
+	if faults.Status != 0 || faults.Error != "" {
+		if faults.FailAttempts == 0 || attempt(r.Header.Get("Amz-Sdk-Request")) <= faults.FailAttempts {
+			if !sleep(r.Context(), faults.Delay) {
+				return
+			}
+			x.fail(injectedError(faults))
+			return
+		}
+	}
+
+	p := plan{
+		family: bedrock.FamilyOf(model),
+		model:  model,
+		prompt: text,
+		reply:  reply,
+		req:    body,
+		faults: faults,
+	}
+	switch op {
+	case bedrock.OpInvokeWithResponseStream, bedrock.OpConverseStream:
+		h.stream(x, op, &p)
+	default:
+		h.respond(x, op, &p)
+	}
+}
+
+// readBody reads the whole body, refusing one over MaxBodyBytes without reading all of it.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *bedrock.APIError) {
+	tooLarge := bedrock.NewAPIError(bedrock.ErrValidation,
+		"1 validation error detected: Value at 'body' failed to satisfy constraint: Member must have length less than or equal to "+strconv.Itoa(MaxBodyBytes))
+	if r.ContentLength > MaxBodyBytes {
+		return nil, tooLarge
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, tooLarge
+		}
+		return nil, bedrock.NewAPIError(bedrock.ErrValidation, "bedrocktest: reading the request body: "+err.Error())
+	}
+	return body, nil
+}
+
+// plan is what to answer.
+type plan struct {
+	family        bedrock.Family
+	model, prompt string
+	reply         string
+	req           []byte
+	faults        Faults
+}
+
+// usage estimates token counts (about four bytes of text a token, as the service's
+// tokenizers average for English) and latencies from the delays the faults ask for.
+func (p *plan) usage(start time.Time, frames int) bedrock.Usage {
+	first := time.Since(start) + p.faults.Delay + 150*time.Millisecond
+	total := first + time.Duration(max(frames-1, 0))*(p.faults.ChunkDelay+10*time.Millisecond)
+	return bedrock.Usage{
+		InputTokens:       tokens(p.prompt),
+		OutputTokens:      tokens(p.reply),
+		FirstByteLatency:  first.Round(time.Millisecond),
+		InvocationLatency: total.Round(time.Millisecond),
+	}
+}
+
+func tokens(s string) int {
+	return max(1, (utf8.RuneCountInString(s)+3)/4)
+}
+
+// injectedError is the error a status= / error= directive asks for.
+func injectedError(f Faults) *bedrock.APIError {
+	name := f.Error
+	if name == "" {
+		name = errorForStatus(f.Status)
+	}
+	e := bedrock.NewAPIError(name, f.Message)
+	if f.Status != 0 {
+		e.StatusCode = f.Status
+	}
+	if e.Message == "" {
+		e.Message = "bedrocktest: injected " + name
+	}
+	return e
+}
+
+func errorForStatus(status int) string {
+	switch status {
+	case 403:
+		return bedrock.ErrAccessDenied
+	case 404:
+		return bedrock.ErrResourceNotFound
+	case 408:
+		return bedrock.ErrModelTimeout
+	case 424:
+		return bedrock.ErrModelError
+	case 429:
+		return bedrock.ErrThrottling
+	case 503:
+		return bedrock.ErrServiceUnavailable
+	}
+	if status >= 500 {
+		return bedrock.ErrInternalServer
+	}
+	return bedrock.ErrValidation
+}
+
+// stream answers a streaming operation.
+func (h *handler) stream(x *exchange, op bedrock.Operation, p *plan) {
+	ctx := x.r.Context()
+	hdr := x.w.Header()
+	hdr.Set("Content-Type", "application/vnd.amazon.eventstream")
+	if op == bedrock.OpInvokeWithResponseStream {
+		hdr.Set("X-Amzn-Bedrock-Content-Type", "application/json")
+	}
+	x.log.Status = http.StatusOK
+	x.w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(x.w)
+	// Clients wait for the headers before they hand the stream to the caller.
+	rc.Flush()
+
+	f := p.faults
+	// The usage's latencies depend on the number of frames: count them, then generate.
+	var writeItem func(bw *bedrock.Writer, i int) error
+	var n int
+	if op == bedrock.OpInvokeWithResponseStream {
+		fam := p.family
+		if fam == bedrock.FamilyMistral && hasMember(p.req, "messages") {
+			fam = bedrock.FamilyMistralChat
+		}
+		n = len(bedrock.Chunks(fam, p.reply, bedrock.Usage{}))
+		chunks := bedrock.Chunks(fam, p.reply, p.usage(x.start, n))
+		writeItem = func(bw *bedrock.Writer, i int) error { return bw.WriteChunk(chunks[i]) }
+	} else {
+		n = len(bedrock.ConverseEvents(p.reply, bedrock.Usage{}))
+		events := bedrock.ConverseEvents(p.reply, p.usage(x.start, n))
+		writeItem = func(bw *bedrock.Writer, i int) error { return bw.WriteEvent(events[i].Type, events[i].JSON) }
+	}
+	limit, total := n, n
+	if f.Exception != "" {
+		limit = min(f.ExceptionAfter, n)
+		total = limit + 1
+	}
+	x.fw = &frameWriter{
+		w:          x.w,
+		rc:         rc,
+		ctx:        ctx,
+		chunkDelay: f.ChunkDelay,
+		corruptAt:  clampFault(f.CorruptAfter, total),
+		truncateAt: clampFault(f.TruncateAfter, total),
+	}
+	bw := bedrock.NewWriter(x.fw)
+	if !sleep(ctx, f.Delay) {
+		return
+	}
+	var err error
+	for i := 0; i < limit && err == nil; i++ {
+		err = writeItem(bw, i)
+	}
+	if err == nil && f.Exception != "" {
+		err = bw.WriteException(exceptionFor(f))
+	}
+	if errors.Is(err, errTruncated) {
+		// Ends the HTTP/2 stream with RST_STREAM, or closes the HTTP/1.1 connection
+		// without the terminating chunk: the client sees the body cut off.
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// clampFault turns an "after=N" count into the index of the frame to damage, or -1.
+func clampFault(after, total int) int {
+	if after < 0 || total == 0 {
+		return -1
+	}
+	return min(after, total-1)
+}
+
+func exceptionFor(f Faults) *bedrock.Exception {
+	e := &bedrock.Exception{Type: f.Exception, Message: f.Message}
+	if e.Message == "" {
+		e.Message = "bedrocktest: injected " + f.Exception
+	}
+	if f.Exception == bedrock.ModelStreamErrorException {
+		e.OriginalStatusCode = f.OriginalStatus
+		if e.OriginalStatusCode == 0 {
+			e.OriginalStatusCode = http.StatusInternalServerError
+		}
+		e.OriginalMessage = f.OriginalMessage
+		if e.OriginalMessage == "" {
+			e.OriginalMessage = "bedrocktest: injected model failure"
+		}
+	}
+	return e
+}
+
+// errTruncated reports that the frame writer cut a frame short on purpose.
+var errTruncated = errors.New("bedrocktest: truncated")
+
+// frameWriter sits under a bedrock.Writer, which writes each frame with one Write call. It
+// counts frames, waits between them, damages or cuts the frame the faults name, and flushes
+// each frame to the client.
+type frameWriter struct {
+	w          http.ResponseWriter
+	rc         *http.ResponseController
+	ctx        context.Context
+	chunkDelay time.Duration
+	corruptAt  int
+	truncateAt int
+	frames     int
+	scratch    []byte
+}
+
+func (fw *frameWriter) Write(p []byte) (int, error) {
+	if fw.frames > 0 && !sleep(fw.ctx, fw.chunkDelay) {
+		return 0, fw.ctx.Err()
+	}
+	if err := fw.ctx.Err(); err != nil {
+		return 0, err
+	}
+	i := fw.frames
+	fw.frames++
+	switch i {
+	case fw.truncateAt:
+		if _, err := fw.w.Write(p[:len(p)/2]); err != nil {
+			return 0, err
+		}
+		fw.rc.Flush()
+		return len(p) / 2, errTruncated
+	case fw.corruptAt:
+		fw.scratch = append(fw.scratch[:0], p...)
+		fw.scratch[len(fw.scratch)-1] ^= 0xff // the last byte of the message CRC
+		p = fw.scratch
+	}
+	n, err := fw.w.Write(p)
+	if err != nil {
+		return n, err
+	}
+	return n, fw.rc.Flush()
+}
+
+// sleep waits for d or until ctx is done, and reports whether it waited the whole time.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func newRequestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}

@@ -1,0 +1,199 @@
+package bedrocktest
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Config says how a server authenticates and what it answers. The zero Config accepts every
+// request and echoes every prompt.
+type Config struct {
+	// Credentials, when not empty, make the server require a valid SigV4 signature for
+	// service "bedrock" made with one of them (any region). An unknown access key gets 403
+	// UnrecognizedClientException, a wrong signature or a date more than MaxClockSkew away
+	// 403 InvalidSignatureException.
+	Credentials []Credentials
+	// BearerToken, when set, is accepted in "Authorization: Bearer <token>". With neither
+	// Credentials nor BearerToken set, any request is accepted, signed or not.
+	BearerToken string
+	// Scenario scripts replies and faults; nil echoes every prompt.
+	Scenario *Scenario
+	// Log, when set, is called once per request after its response has ended (also when
+	// the response was cut off on purpose or by the client).
+	Log func(LogEntry)
+}
+
+// Credentials are an AWS access key pair.
+type Credentials struct {
+	AccessKeyID     string
+	SecretAccessKey string
+}
+
+// ParseCredentials parses "AKID:SECRET".
+func ParseCredentials(s string) (Credentials, error) {
+	id, secret, ok := strings.Cut(s, ":")
+	if !ok || id == "" || secret == "" {
+		return Credentials{}, errors.New("bedrocktest: credentials must be ACCESS_KEY_ID:SECRET_ACCESS_KEY")
+	}
+	return Credentials{AccessKeyID: id, SecretAccessKey: secret}, nil
+}
+
+// A LogEntry describes one request, for [Config.Log].
+type LogEntry struct {
+	Time      time.Time     // when the request arrived
+	Method    string        // HTTP method
+	Proto     string        // "HTTP/1.1" or "HTTP/2.0"
+	Operation string        // "InvokeModelWithResponseStream", ...; empty for an unknown path
+	Model     string        // model ID, percent-decoded
+	Status    int           // HTTP status sent
+	Frames    int           // event stream frames sent, whole or cut off
+	Duration  time.Duration // until the response ended
+	RequestID string        // the x-amzn-RequestId sent
+	Aborted   bool          // the connection or stream was cut on purpose (truncate directive)
+}
+
+// String formats e as one log line.
+func (e LogEntry) String() string {
+	op, model := e.Operation, e.Model
+	if op == "" {
+		op = "-"
+	}
+	if model == "" {
+		model = "-"
+	}
+	s := fmt.Sprintf("%s %s model=%s status=%d frames=%d duration=%s proto=%s request-id=%s",
+		e.Method, op, model, e.Status, e.Frames, e.Duration.Round(time.Microsecond), e.Proto, e.RequestID)
+	if e.Aborted {
+		s += " aborted"
+	}
+	return s
+}
+
+// A Server is a Bedrock Runtime server listening on a loopback port, for tests, shaped like
+// [net/http/httptest.Server].
+type Server struct {
+	// URL is the base URL, "http://127.0.0.1:PORT" (or "https://" with TLS), with no
+	// trailing slash. Point an SDK's endpoint at it.
+	URL      string
+	Listener net.Listener
+
+	// TLS only: Certificate is the self-signed certificate the server presents, and
+	// CAFile a PEM file holding it, removed by Close.
+	Certificate *x509.Certificate
+	CAFile      string
+
+	srv       *http.Server
+	cancel    context.CancelFunc
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+// NewServer starts a plain-text server on 127.0.0.1 with a free port, serving HTTP/1.1 and
+// HTTP/2 with prior knowledge (h2c) on the same port. It panics if it cannot listen, as
+// [net/http/httptest.NewServer] does. Call Close when done.
+func NewServer(cfg Config) *Server {
+	s, err := Start("127.0.0.1:0", false, cfg)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// NewTLSServer is NewServer with HTTPS: HTTP/2 by ALPN and HTTP/1.1, with a freshly made
+// self-signed certificate for localhost, 127.0.0.1 and ::1 (see Server.CAFile and Client).
+func NewTLSServer(cfg Config) *Server {
+	s, err := Start("127.0.0.1:0", true, cfg)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// Start listens on addr ("127.0.0.1:0" picks a free port) and serves in the background:
+// HTTP/1.1 and h2c when useTLS is false; HTTPS with HTTP/2 (ALPN) and HTTP/1.1 and a
+// self-signed certificate when it is true.
+func Start(addr string, useTLS bool, cfg Config) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("bedrocktest: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{Listener: ln, cancel: cancel, done: make(chan struct{})}
+	var protos http.Protocols
+	protos.SetHTTP1(true)
+	hs := &http.Server{
+		Handler:           NewHandler(cfg),
+		Protocols:         &protos,
+		ReadHeaderTimeout: 30 * time.Second,
+		// Streams in flight end when the server closes: their handlers watch this context.
+		BaseContext: func(net.Listener) context.Context { return ctx },
+	}
+	s.srv = hs
+	hostPort := ln.Addr().String()
+	if useTLS {
+		host, _, _ := net.SplitHostPort(addr)
+		cert, leaf, caFile, err := selfSigned(host)
+		if err != nil {
+			ln.Close()
+			cancel()
+			return nil, fmt.Errorf("bedrocktest: certificate: %w", err)
+		}
+		s.Certificate, s.CAFile = leaf, caFile
+		protos.SetHTTP2(true)
+		hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		s.URL = "https://" + hostPort
+		go func() {
+			defer close(s.done)
+			hs.ServeTLS(ln, "", "")
+		}()
+	} else {
+		protos.SetUnencryptedHTTP2(true)
+		s.URL = "http://" + hostPort
+		go func() {
+			defer close(s.done)
+			hs.Serve(ln)
+		}()
+	}
+	return s, nil
+}
+
+// Client returns an HTTP client for the server: in TLS mode it trusts the server's
+// certificate and negotiates HTTP/2; otherwise it speaks HTTP/1.1.
+func (s *Server) Client() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if s.Certificate != nil {
+		pool := x509.NewCertPool()
+		pool.AddCert(s.Certificate)
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool}
+		tr.ForceAttemptHTTP2 = true
+	}
+	return &http.Client{Transport: tr}
+}
+
+// Close stops the server: it stops accepting connections, ends the streams in flight,
+// waits up to five seconds for their handlers to return, closes every connection and
+// removes the CA file. It is safe to call more than once.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		s.cancel()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s.srv.Shutdown(ctx); err != nil {
+			s.srv.Close()
+		}
+		<-s.done
+		if s.CAFile != "" {
+			os.RemoveAll(filepath.Dir(s.CAFile))
+		}
+	})
+}

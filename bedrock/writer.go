@@ -67,7 +67,8 @@ func (w *Writer) WriteChunk(modelJSON []byte) error {
 }
 
 // WriteEvent writes an event of type eventType (for example "contentBlockDelta") whose
-// payload is eventJSON, a JSON object, with a "p" padding member added at its end.
+// payload is eventJSON, a JSON object, with a "p" padding member added at its end (replacing
+// any top-level "p" it had).
 func (w *Writer) WriteEvent(eventType string, eventJSON []byte) error {
 	if eventType == "" {
 		return errors.New("bedrock: empty event type")
@@ -81,6 +82,9 @@ func (w *Writer) WriteEvent(eventType string, eventJSON []byte) error {
 	}
 	b := append(w.pay[:0], '{')
 	for k, v, ok := m.next(); ok; k, v, ok = m.next() {
+		if string(k) == "p" {
+			continue // replaced by fresh padding
+		}
 		b = append(b, '"')
 		b = append(b, k...)
 		b = append(b, '"', ':')

@@ -59,6 +59,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runStream(cmd, args, stdin, stdout, stderr, dump.Encode)
 	case "verify":
 		return runVerify(args, stdin, stdout, stderr)
+	case "serve":
+		return runServe(args, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+
+	"github.com/framewire/eventstream/bedrock/bedrocktest"
+)
+
+const serveUsage = `Usage: eventstream serve [-addr HOST:PORT] [-tls] [-credentials AKID:SECRET] [-bearer TOKEN] [-scenario FILE]
+
+Serve the Amazon Bedrock Runtime API locally for tests (package bedrock/bedrocktest):
+POST /model/{modelId}/invoke, /invoke-with-response-stream, /converse, /converse-stream.
+Replies echo the last user message; [[mock ...]] directives in the prompt inject faults.
+The first line on standard output holds the base URL; one line per request goes to
+standard error. SIGINT or SIGTERM stops the server.
+
+Flags:
+`
+
+// runServe is the serve command: it runs until SIGINT or SIGTERM.
+func runServe(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serve(ctx, args, stdout, stderr)
+}
+
+// serve runs the server until ctx is done.
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("eventstream serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8085", "listen address; port 0 picks a free port")
+	useTLS := fs.Bool("tls", false, "serve HTTPS with a generated self-signed certificate (its CA file is printed)")
+	creds := fs.String("credentials", "", "require SigV4 signatures made with `AKID:SECRET`")
+	bearer := fs.String("bearer", "", "accept `TOKEN` as a bearer token")
+	scenario := fs.String("scenario", "", "JSON `FILE` scripting replies and faults")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), serveUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "eventstream serve: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	var mu sync.Mutex // log lines from concurrent requests stay whole
+	cfg := bedrocktest.Config{
+		BearerToken: *bearer,
+		Log: func(e bedrocktest.LogEntry) {
+			mu.Lock()
+			defer mu.Unlock()
+			fmt.Fprintf(stderr, "%s %s\n", e.Time.Format("2006-01-02T15:04:05.000Z07:00"), e)
+		},
+	}
+	if *creds != "" {
+		c, err := bedrocktest.ParseCredentials(*creds)
+		if err != nil {
+			fmt.Fprintf(stderr, "eventstream serve: %s\n", message(err))
+			return 2
+		}
+		cfg.Credentials = []bedrocktest.Credentials{c}
+	}
+	if *scenario != "" {
+		sc, err := bedrocktest.LoadScenario(*scenario)
+		if err != nil {
+			fmt.Fprintf(stderr, "eventstream serve: %s\n", message(err))
+			return 1
+		}
+		cfg.Scenario = sc
+	}
+	srv, err := bedrocktest.Start(*addr, *useTLS, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "eventstream serve: %s\n", message(err))
+		return 1
+	}
+	fmt.Fprintf(stdout, "eventstream serve: listening on %s\n", srv.URL)
+	if srv.CAFile != "" {
+		fmt.Fprintf(stdout, "eventstream serve: CA certificate in %s\n", srv.CAFile)
+	}
+	if f, ok := stdout.(interface{ Sync() error }); ok {
+		f.Sync()
+	}
+	<-ctx.Done()
+	srv.Close()
+	fmt.Fprintln(stderr, "eventstream serve: stopped")
+	return 0
+}

@@ -28,8 +28,8 @@ type Credentials struct {
 }
 
 const (
-	msPerDay      = 24 * 60 * 60 * 1000
-	timeFormat    = "20060102T150405Z"
+	msPerDay   = 24 * 60 * 60 * 1000
+	timeFormat = "20060102T150405Z"
 )
 
 // Constant pieces of the string to sign, as package variables so that writing them to the

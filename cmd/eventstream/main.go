@@ -134,14 +134,21 @@ func runVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return err
 		})
 		if err != nil {
-			fmt.Fprintf(stderr, "eventstream verify: %s: %s (after %d good frames, %d bytes)\n",
-				display(name), message(err), s.Frames, s.Bytes)
+			fmt.Fprintf(stderr, "eventstream verify: %s: %s (after %s, %d bytes)\n",
+				display(name), message(err), frames(s.Frames, "good "), s.Bytes)
 			status = 1
 			continue
 		}
-		fmt.Fprintf(stdout, "%s: ok, %d frames, %d bytes\n", display(name), s.Frames, s.Bytes)
+		fmt.Fprintf(stdout, "%s: ok, %s, %d bytes\n", display(name), frames(s.Frames, ""), s.Bytes)
 	}
 	return status
+}
+
+func frames(n int, adj string) string {
+	if n == 1 {
+		return "1 " + adj + "frame"
+	}
+	return fmt.Sprintf("%d %sframes", n, adj)
 }
 
 func withFile(name string, stdin io.Reader, fn func(io.Reader) error) error {

@@ -17,9 +17,10 @@ type Summary struct {
 	Bytes  int64 // bytes of those frames
 }
 
-// MaxLine bounds one line of input to [Encode]: enough for the JSON form of the largest frame
-// a default decoder accepts (base64 of a 24 MiB payload plus its text, escaped).
-const MaxLine = 256 << 20
+// maxLine bounds one line of input to [Encode]: enough for the JSON form of the largest frame
+// a default decoder accepts (base64 of a 24 MiB payload plus its text, escaped). A variable
+// so that tests can lower it.
+var maxLine = 256 << 20
 
 // Dump decodes the stream r and writes the JSON form of each frame to w as one line, frame by
 // frame. It stops at the first bad frame or read error: the frames before it have been written,
@@ -75,7 +76,7 @@ func each(r io.Reader, fn func(off int64, f *eventstream.Frame) error) (Summary,
 // the encoded frames to w, one Write each. The offset field is ignored. It stops at the first
 // line that is not a valid frame, with an error naming the line: the frames of the lines
 // before it have been written. Unknown fields are errors, so that a misspelt field is not
-// silently dropped.
+// silently dropped. A line may hold up to 256 MiB.
 func Encode(w io.Writer, r io.Reader) (Summary, error) {
 	var s Summary
 	br := bufio.NewReaderSize(r, 64<<10)
@@ -108,15 +109,13 @@ func Encode(w io.Writer, r io.Reader) (Summary, error) {
 	}
 }
 
-var errLineTooLong = fmt.Errorf("longer than %d bytes", MaxLine)
-
 // readLine appends the next line of br, newline included, to buf. At the end of the input it
 // returns what is left with io.EOF.
 func readLine(br *bufio.Reader, buf []byte) ([]byte, error) {
 	for {
 		chunk, err := br.ReadSlice('\n')
-		if len(buf)+len(chunk) > MaxLine {
-			return nil, errLineTooLong
+		if len(buf)+len(chunk) > maxLine {
+			return nil, fmt.Errorf("longer than %d bytes", maxLine)
 		}
 		buf = append(buf, chunk...)
 		if err != bufio.ErrBufferFull {

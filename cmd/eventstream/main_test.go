@@ -1,0 +1,213 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const corpus = "../../testdata/corpus/"
+
+// result is what one run of the command did.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func runCmd(stdin io.Reader, args ...string) result {
+	if stdin == nil {
+		stdin = strings.NewReader("")
+	}
+	var out, errOut bytes.Buffer
+	code := run(args, stdin, &out, &errOut)
+	return result{code, out.String(), errOut.String()}
+}
+
+func readFile(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestUsage(t *testing.T) {
+	tests := []struct {
+		args       []string
+		code       int
+		out, err   string
+		notStdout  bool
+		stderrOnly bool
+	}{
+		{args: []string{"-h"}, code: 0, out: "Usage: eventstream COMMAND"},
+		{args: []string{"help"}, code: 0, out: "Commands:"},
+		{args: nil, code: 2, err: "Usage: eventstream COMMAND"},
+		{args: []string{"frobnicate"}, code: 2, err: `eventstream: unknown command "frobnicate"`},
+		{args: []string{"dump", "-h"}, code: 0, out: "Usage: eventstream dump [FILE...]"},
+		{args: []string{"verify", "-x"}, code: 2, err: "flag provided but not defined: -x"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			r := runCmd(nil, tt.args...)
+			if r.code != tt.code || !strings.Contains(r.stdout, tt.out) || !strings.Contains(r.stderr, tt.err) {
+				t.Errorf("eventstream %v: exit %d, stdout %q, stderr %q; want exit %d, stdout with %q, stderr with %q",
+					tt.args, r.code, r.stdout, r.stderr, tt.code, tt.out, tt.err)
+			}
+		})
+	}
+}
+
+// TestReadmeCommand runs the README's first command.
+func TestReadmeCommand(t *testing.T) {
+	r := runCmd(nil, "dump", corpus+"bedrock-chunks.bin")
+	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+	if r.code != 0 || r.stderr != "" || len(lines) != 17 {
+		t.Fatalf("exit %d, %d lines, stderr %q; want 0, 17 lines, no stderr", r.code, len(lines), r.stderr)
+	}
+	const first = `{"offset":0,"headers":[{"name":":event-type","type":"string","value":"chunk"},{"name":":content-type","type":"string","value":"application/json"},{"name":":message-type","type":"string","value":"event"}],"payload":"eyJieXRlcyI6`
+	if !strings.HasPrefix(lines[0], first) || !strings.Contains(lines[0], `"text":"{\"bytes\":\"`) {
+		t.Errorf("first line = %s", lines[0])
+	}
+}
+
+// TestDumpEncode checks that dump | encode reproduces every valid corpus vector byte for byte,
+// through files and standard input.
+func TestDumpEncode(t *testing.T) {
+	bins, _ := filepath.Glob(corpus + "*.bin")
+	n := 0
+	for _, p := range bins {
+		name := strings.TrimSuffix(filepath.Base(p), ".bin")
+		b := readFile(t, p)
+		d := runCmd(nil, "dump", p)
+		if d.code != 0 || name == "value-65535" {
+			continue // bad vectors: TestBadInput; value-65535 cannot be encoded
+		}
+		n++
+		e := runCmd(strings.NewReader(d.stdout), "encode")
+		if e.code != 0 || e.stdout != string(b) {
+			t.Errorf("%s: dump | encode: exit %d, stderr %q, %d bytes out of %d, equal %v",
+				name, e.code, e.stderr, len(e.stdout), len(b), e.stdout == string(b))
+		}
+		if s := runCmd(bytes.NewReader(b), "dump"); s.code != 0 || s.stdout != d.stdout {
+			t.Errorf("%s: dump of standard input differs from dump of the file", name)
+		}
+	}
+	if n < 20 {
+		t.Errorf("only %d valid corpus vectors round-tripped", n)
+	}
+}
+
+func TestVerify(t *testing.T) {
+	b := readFile(t, corpus+"bedrock-chunks.bin")
+	r := runCmd(nil, "verify", corpus+"bedrock-chunks.bin")
+	want := fmt.Sprintf("%sbedrock-chunks.bin: ok, 17 frames, %d bytes\n", corpus, len(b))
+	if r.code != 0 || r.stdout != want || r.stderr != "" {
+		t.Errorf("verify: exit %d, stdout %q, stderr %q; want 0, %q", r.code, r.stdout, r.stderr, want)
+	}
+	r = runCmd(bytes.NewReader(b), "verify")
+	if r.code != 0 || r.stdout != fmt.Sprintf("<stdin>: ok, 17 frames, %d bytes\n", len(b)) {
+		t.Errorf("verify of stdin: exit %d, stdout %q", r.code, r.stdout)
+	}
+	r = runCmd(nil, "verify", corpus+"empty-stream.bin")
+	if r.code != 0 || !strings.HasSuffix(r.stdout, "empty-stream.bin: ok, 0 frames, 0 bytes\n") {
+		t.Errorf("verify of an empty stream: exit %d, stdout %q", r.code, r.stdout)
+	}
+	// Every file is checked; one bad file fails the run.
+	r = runCmd(nil, "verify", corpus+"message-crc-corrupted.bin", corpus+"payload-only.bin")
+	if r.code != 1 || !strings.Contains(r.stdout, "payload-only.bin: ok, 1 frame, 42 bytes") ||
+		!strings.Contains(r.stderr, "message-crc-corrupted.bin: frame at offset 59: message crc 0x") ||
+		!strings.Contains(r.stderr, "checksum mismatch (after 1 good frame, 59 bytes)") {
+		t.Errorf("verify of a bad and a good file: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestBadInput checks that every bad corpus vector fails dump and verify with exit status 1,
+// a message naming the frame's offset, and the good frames before it printed.
+func TestBadInput(t *testing.T) {
+	tests := []struct {
+		vector string
+		frames int
+		msg    string
+	}{
+		{"prelude-crc-corrupted", 1, "frame at offset 59: prelude crc 0x"},
+		{"message-crc-corrupted", 1, "frame at offset 59: message crc 0x"},
+		{"total-length-zero", 1, "frame at offset 59: total_length 0 below the 16-byte minimum: malformed frame"},
+		{"headers-length-1", 0, "frame at offset 0: headers_length 1 shorter than the smallest header"},
+		{"total-length-max", 0, "frame at offset 0: total_length 4294967295 over the limit"},
+		{"duplicate-name", 1, "frame at offset 59: header name header 2: name \":message-type\" repeats header 0: malformed frame"},
+		{"unknown-type-10", 0, "frame at offset 0: header type"},
+		{"truncated-body", 1, "frame at offset 59: stream ends inside the frame: unexpected EOF"},
+		{"truncated-prelude", 1, "frame at offset 59: stream ends inside the frame: unexpected EOF"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.vector, func(t *testing.T) {
+			p := corpus + tt.vector + ".bin"
+			r := runCmd(nil, "dump", p)
+			if r.code != 1 || strings.Count(r.stdout, "\n") != tt.frames ||
+				r.stderr != "eventstream dump: "+p+": "+firstLine(r.stderr[len("eventstream dump: "+p+": "):]) ||
+				!strings.Contains(r.stderr, tt.msg) {
+				t.Errorf("dump: exit %d, stdout %q, stderr %q; want 1, %d frames, an error containing %q",
+					r.code, r.stdout, r.stderr, tt.frames, tt.msg)
+			}
+			v := runCmd(nil, "verify", p)
+			if v.code != 1 || v.stdout != "" || !strings.Contains(v.stderr, tt.msg) {
+				t.Errorf("verify: exit %d, stdout %q, stderr %q; want 1 and an error containing %q", v.code, v.stdout, v.stderr, tt.msg)
+			}
+		})
+	}
+}
+
+func firstLine(s string) string {
+	i := strings.IndexByte(s, '\n')
+	if i < 0 {
+		return s
+	}
+	return s[:i+1]
+}
+
+func TestDumpStopsAtFirstBadFile(t *testing.T) {
+	r := runCmd(nil, "dump", corpus+"payload-only.bin", corpus+"no-such-file.bin", corpus+"empty-frame.bin")
+	if r.code != 1 || strings.Count(r.stdout, "\n") != 1 || !strings.Contains(r.stderr, "no-such-file.bin: open ") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 1, one frame, an open error", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestEncodeBadInput(t *testing.T) {
+	good := runCmd(nil, "dump", corpus+"payload-only.bin").stdout
+	r := runCmd(strings.NewReader(good+`{"headers":[{"name":"x","type":"int8","value":1}],"payload":""}`+"\n"), "encode")
+	b := readFile(t, corpus+"payload-only.bin")
+	if r.code != 1 || r.stdout != string(b) ||
+		r.stderr != `eventstream encode: <stdin>: line 2: header 0 ("x"): unknown type "int8" (want bool, byte, int16, int32, int64, bytes, string, timestamp or uuid)`+"\n" {
+		t.Errorf("exit %d, %d bytes out, stderr %q", r.code, len(r.stdout), r.stderr)
+	}
+	r = runCmd(strings.NewReader("garbage\n"), "encode")
+	if r.code != 1 || r.stdout != "" || !strings.HasPrefix(r.stderr, "eventstream encode: <stdin>: line 1: not a JSON frame: ") {
+		t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestDumpEncodeFiles checks encode with file arguments, and that frames of several files are
+// concatenated.
+func TestDumpEncodeFiles(t *testing.T) {
+	dir := t.TempDir()
+	var want []byte
+	var args []string
+	for _, v := range []string{"bedrock-chunks", "all-header-types"} {
+		d := runCmd(nil, "dump", corpus+v+".bin")
+		p := filepath.Join(dir, v+".jsonl")
+		if err := os.WriteFile(p, []byte(d.stdout), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, p)
+		want = append(want, readFile(t, corpus+v+".bin")...)
+	}
+	r := runCmd(nil, append([]string{"encode"}, args...)...)
+	if r.code != 0 || r.stdout != string(want) {
+		t.Errorf("encode of two files: exit %d, stderr %q, equal %v", r.code, r.stderr, r.stdout == string(want))
+	}
+}

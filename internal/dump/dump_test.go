@@ -278,7 +278,7 @@ func TestEncodeErrors(t *testing.T) {
 	good := `{"offset":0,"headers":[{"name":"a","type":"string","value":"b"}],"payload":"","text":""}`
 	tests := []struct {
 		name, in, want string
-		frames     int
+		frames         int
 	}{
 		{"bad line after good ones", good + "\n\n" + good + "\n{\n", "dump: line 4: not a JSON frame", 2},
 		{"empty name", good + "\n" + `{"headers":[{"name":"","type":"bool","value":true}],"payload":""}`, `dump: line 2: cannot encode: header name "": length 0 outside 1..255: malformed frame`, 1},

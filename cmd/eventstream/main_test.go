@@ -211,3 +211,53 @@ func TestDumpEncodeFiles(t *testing.T) {
 		t.Errorf("encode of two files: exit %d, stderr %q, equal %v", r.code, r.stderr, r.stdout == string(want))
 	}
 }
+
+// TestReadmeExamples runs the command examples of README.md's section on the command, from
+// the repository root, and compares their output with what the README shows.
+func TestReadmeExamples(t *testing.T) {
+	t.Chdir("../..")
+	readme := string(readFile(t, "README.md"))
+	start := strings.Index(readme, "## The `eventstream` command")
+	if start < 0 {
+		t.Fatal("README.md has no section on the command")
+	}
+	section := readme[start:]
+	if end := strings.Index(section[1:], "\n## "); end >= 0 {
+		section = section[:end+1]
+	}
+	lines := strings.Split(section, "\n")
+	examples := 0
+	for i, line := range lines {
+		line = strings.TrimSpace(line)
+		var args []string
+		var want string
+		switch {
+		case strings.HasPrefix(line, "$ eventstream "):
+			// A shell transcript: the output lines follow, up to the end of the block.
+			args = strings.Fields(strings.TrimPrefix(line, "$ eventstream "))
+			for _, out := range lines[i+1:] {
+				out = strings.TrimSpace(out)
+				if out == "```" {
+					break
+				}
+				want += out + "\n"
+			}
+		case strings.HasPrefix(line, "go run ./cmd/eventstream verify ") && strings.Contains(line, "# ..."):
+			// A one-liner whose comment gives the end of its output.
+			cmd, comment, _ := strings.Cut(line, "#")
+			args = strings.Fields(strings.TrimPrefix(cmd, "go run ./cmd/eventstream "))
+			want = strings.TrimPrefix(strings.TrimSpace(comment), "...") + "\n"
+		default:
+			continue
+		}
+		examples++
+		r := runCmd(nil, args...)
+		got := r.stdout + r.stderr
+		if !strings.HasSuffix(got, want) || (strings.HasPrefix(line, "$") && got != want) {
+			t.Errorf("README example %q printed\n%s\nREADME shows\n%s", line, got, want)
+		}
+	}
+	if examples < 3 {
+		t.Errorf("found %d examples in README.md, want at least 3", examples)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -277,7 +278,7 @@ func TestDiffOursToSDK(t *testing.T) {
 		if rd.Len() != 0 {
 			t.Fatalf("frame %d: the SDK left %d of our %d bytes", i, rd.Len(), len(b))
 		}
-		f.check(t, "SDK decode of our frame", sdkWire(m), m.Payload)
+		f.check(t, fmt.Sprintf("frame %d: SDK decode of our encoding", i), sdkWire(m), m.Payload)
 
 		if !wide {
 			var sb bytes.Buffer
@@ -305,7 +306,7 @@ func TestDiffOursToSDK(t *testing.T) {
 		if err != nil {
 			t.Fatalf("stream frame %d: the SDK: %v", i, err)
 		}
-		f.check(t, "SDK stream decode", sdkWire(m), m.Payload)
+		f.check(t, fmt.Sprintf("stream frame %d: SDK decode of our stream", i), sdkWire(m), m.Payload)
 	}
 	if rd.Len() != 0 {
 		t.Fatalf("the SDK left %d bytes of our stream", rd.Len())
@@ -319,6 +320,7 @@ func TestDiffSDKToOurs(t *testing.T) {
 	var stream bytes.Buffer
 	enc := sdk.NewEncoder()
 	var frames []randFrame
+	var lens []int
 	var zc eventstream.Frame
 	for i := range *diffCount {
 		f := newRandFrame(r, false)
@@ -333,9 +335,10 @@ func TestDiffSDKToOurs(t *testing.T) {
 		if n != b.Len() {
 			t.Fatalf("frame %d: DecodeFrame took %d of %d bytes", i, n, b.Len())
 		}
-		f.check(t, "DecodeFrame of the SDK's frame", ourWire(&zc), zc.Payload)
+		f.check(t, fmt.Sprintf("frame %d: DecodeFrame of the SDK's encoding", i), ourWire(&zc), zc.Payload)
 		stream.Write(b.Bytes())
 		frames = append(frames, f)
+		lens = append(lens, b.Len())
 	}
 
 	d := eventstream.NewDecoder(&chunkReader{r: rand.New(rand.NewPCG(*diffSeed, 3)), b: stream.Bytes()})
@@ -344,7 +347,7 @@ func TestDiffSDKToOurs(t *testing.T) {
 		if err := d.Decode(&f); err != nil {
 			t.Fatalf("stream frame %d: %v", i, err)
 		}
-		want.check(t, "Decoder on the SDK's stream", ourWire(&f), f.Payload)
+		want.check(t, fmt.Sprintf("stream frame %d (%d bytes): Decoder on the SDK's stream", i, lens[i]), ourWire(&f), f.Payload)
 	}
 	if err := d.Decode(&f); !errors.Is(err, io.EOF) {
 		t.Fatalf("after the last frame: %v, want io.EOF", err)

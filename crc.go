@@ -38,7 +38,30 @@ func crcPrelude(p []byte) uint32 {
 		t[4][c>>24] ^ t[5][c>>16&0xff] ^ t[6][c>>8&0xff] ^ t[7][c&0xff])
 }
 
-// crcUpdate continues crc over p.
+// crcUpdate continues crc over p. hash/crc32 runs a carry-less multiplication over 16-byte
+// blocks and finishes the last 0-15 bytes one byte at a time, which costs as much as the
+// blocks for a Bedrock-sized frame; here those tail bytes go through slicing-by-8 instead.
 func crcUpdate(crc uint32, p []byte) uint32 {
-	return crc32.Update(crc, crc32.IEEETable, p)
+	if len(p) >= 64 {
+		n := len(p) &^ 15
+		crc = crc32.Update(crc, crc32.IEEETable, p[:n])
+		p = p[n:]
+	}
+	return crcSlicing8(crc, p)
+}
+
+// crcSlicing8 continues crc over p, 8 bytes per step.
+func crcSlicing8(crc uint32, p []byte) uint32 {
+	t := &crcTables
+	crc = ^crc
+	for len(p) >= 8 {
+		crc ^= uint32(p[0]) | uint32(p[1])<<8 | uint32(p[2])<<16 | uint32(p[3])<<24
+		crc = t[0][p[7]] ^ t[1][p[6]] ^ t[2][p[5]] ^ t[3][p[4]] ^
+			t[4][crc>>24] ^ t[5][crc>>16&0xff] ^ t[6][crc>>8&0xff] ^ t[7][crc&0xff]
+		p = p[8:]
+	}
+	for _, v := range p {
+		crc = t[0][byte(crc)^v] ^ crc>>8
+	}
+	return ^crc
 }

@@ -53,3 +53,17 @@ func BenchmarkPreludeCRC(b *testing.B) {
 	})
 	_ = sink
 }
+
+func TestCRCUpdateLengths(t *testing.T) {
+	b := make([]byte, 300)
+	for i := range b {
+		b[i] = byte(i*31 + 7)
+	}
+	for n := range len(b) {
+		for _, seed := range []uint32{0, 0xdeadbeef} {
+			if got, want := crcUpdate(seed, b[:n]), crc32.Update(seed, crc32.IEEETable, b[:n]); got != want {
+				t.Fatalf("crcUpdate(%08x, %d bytes) = %08x, want %08x", seed, n, got, want)
+			}
+		}
+	}
+}

@@ -216,7 +216,28 @@ func (f *Frame) parseHeaders(block []byte, lim *limits) *Error {
 		f.intern = new(interner)
 	}
 	t := f.intern
+	if t.lastN > 0 && string(block) == string(t.lastBlock) && t.lastN <= lim.maxHeaders && (t.lastUTF8 || !lim.utf8) {
+		// The same header block as the last frame parsed (as in a stream of Bedrock chunks):
+		// reuse its headers, pointing byte and string values into this frame.
+		hs := append(f.Headers[:0], t.last[:t.lastN]...)
+		for i := range hs {
+			if v := &hs[i].Value; v.b != nil {
+				off := t.lastOff[i]
+				v.b = block[off : off+len(v.b) : off+len(v.b)]
+				if v.typ == TypeString && v.s == "" {
+					// Seen again: intern the value now, if the interner takes it.
+					v.s = t.value(v.b)
+					t.last[i].Value.s = v.s
+				}
+			}
+		}
+		f.Headers = hs
+		return nil
+	}
+	t.lastN = 0
+	whole := block
 	hs := f.Headers[:0]
+	ok := false
 	for len(block) > 0 {
 		i := len(hs)
 		if i == lim.maxHeaders {
@@ -230,9 +251,16 @@ func (f *Frame) parseHeaders(block []byte, lim *limits) *Error {
 		if 2+nl > len(block) {
 			return malformed("header name", "header %d: %d-byte name and type run past the header block", i, nl)
 		}
-		name, ok := t.name(block[1 : 1+nl])
-		if !ok {
-			return malformed("header name", "header %d: name %q is not valid UTF-8", i, block[1:1+nl])
+		// Streams repeat their header layout frame after frame, so the name at the same index
+		// in the previous frame is the first guess; the interner is the second.
+		nb := block[1 : 1+nl]
+		var name string
+		if i < len(t.recent) && t.recent[i] == string(nb) {
+			name = t.recent[i]
+		} else if name, ok = t.name(nb); !ok {
+			return malformed("header name", "header %d: name %q is not valid UTF-8", i, nb)
+		} else if i < len(t.recent) {
+			t.recent[i] = name
 		}
 		typ := HeaderType(block[1+nl])
 		block = block[2+nl:]
@@ -267,18 +295,46 @@ func (f *Frame) parseHeaders(block []byte, lim *limits) *Error {
 				return malformed("header value", "header %d (%q): %d-byte %s value runs past the header block", i, name, l, typ)
 			}
 			v.b = block[2 : 2+l : 2+l]
+			if i < len(t.lastOff) {
+				t.lastOff[i] = len(whole) - len(block) + 2
+			}
 			if typ == TypeString {
 				if lim.utf8 && !utf8.Valid(v.b) {
 					return malformed("header value", "header %d (%q): string is not valid UTF-8", i, name)
 				}
-				v.s = t.value(v.b)
+				if i < len(t.recentValues) && t.recentValues[i] == string(v.b) {
+					v.s = t.recentValues[i]
+				} else if v.s = t.value(v.b); v.s != "" && i < len(t.recentValues) {
+					t.recentValues[i] = v.s
+				}
 			}
 			block = block[2+l:]
 		}
-		hs = append(hs, Header{Name: name, Value: v})
+		if i < cap(hs) {
+			hs = hs[:i+1]
+			hs[i].Name = name
+			hs[i].Value = v
+		} else {
+			hs = append(hs, Header{Name: name, Value: v})
+		}
 	}
 	f.Headers = hs
-	return checkDuplicates(hs, t)
+	if err := checkDuplicates(hs, t); err != nil {
+		return err
+	}
+	if len(hs) <= len(t.last) && len(whole) <= maxRecentBlock {
+		t.lastBlock = append(t.lastBlock[:0], whole...)
+		for i, h := range hs {
+			if h.Value.b != nil {
+				off := t.lastOff[i]
+				h.Value.b = t.lastBlock[off : off+len(h.Value.b) : off+len(h.Value.b)]
+			}
+			t.last[i] = h
+		}
+		t.lastN = len(hs)
+		t.lastUTF8 = lim.utf8
+	}
+	return nil
 }
 
 // checkDuplicates reports a name that appears twice. The specification allows a name once per

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
+	"math/bits"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -322,19 +323,45 @@ type interner struct {
 	// seen holds hashes of string values met once; a value is interned the second time it is
 	// seen, so values that never repeat (identifiers, say) cost no allocation at all.
 	seen [internSlots]uint32
+	// recent and recentValues hold the names and string values of the first headers of the
+	// previous frame, by index: a stream that repeats its header layout finds them there
+	// without hashing. Only validated names enter them.
+	recent       [16]string
+	recentValues [16]string
+	// lastBlock is a copy of the last header block parsed without error (up to maxRecentBlock
+	// bytes and len(last) headers), last its first lastN headers with values pointing into
+	// lastBlock, and lastOff the offsets of their byte and string values in the block. A frame
+	// with the same block reuses them instead of parsing again. lastUTF8 records whether string
+	// values were UTF-8 validated.
+	lastBlock []byte
+	last      [16]Header
+	lastOff   [16]int
+	lastN     int
+	lastUTF8  bool
 	// names is reused for duplicate detection in frames with many headers.
 	names map[string]struct{}
 }
 
 const internSlots = 512
 
+// maxRecentBlock bounds the header block an interner keeps a copy of.
+const maxRecentBlock = 512
+
+// hashBytes hashes the length and the first and last 8 bytes of b: enough to tell header
+// names and values apart, cheaper than hashing every byte. Collisions only cost an allocation.
 func hashBytes(b []byte) uint32 {
-	h := uint32(2166136261)
-	for _, c := range b {
-		h ^= uint32(c)
-		h *= 16777619
+	n := len(b)
+	var x uint64
+	switch {
+	case n >= 8:
+		x = binary.LittleEndian.Uint64(b) ^ bits.RotateLeft64(binary.LittleEndian.Uint64(b[n-8:]), 29)
+	case n >= 4:
+		x = uint64(binary.LittleEndian.Uint32(b))<<32 | uint64(binary.LittleEndian.Uint32(b[n-4:]))
+	case n > 0:
+		x = uint64(b[0])<<16 | uint64(b[n/2])<<8 | uint64(b[n-1])
 	}
-	return h
+	x = (x ^ uint64(n)<<56) * 0x9e3779b97f4a7c15
+	return uint32(x >> 32)
 }
 
 // name returns b as an interned string and reports whether it is valid UTF-8.

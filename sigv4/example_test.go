@@ -2,7 +2,6 @@ package sigv4_test
 
 import (
 	"bytes"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -17,10 +16,15 @@ import (
 // from the same credentials, region, service and seed.
 func Example() {
 	creds := sigv4.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"}
-	seed, _ := hex.DecodeString("a8d1f0c02cd4a2f2d0b3a5c5fbe2bb0d4c8f8e9f0f7a6b5c4d3e2f1a0b9c8d7e")
-	at := time.Date(2026, 11, 21, 23, 59, 59, 0, time.UTC)
+	authorization := "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261121/us-east-1/bedrock/aws4_request, " +
+		"SignedHeaders=host;x-amz-date, Signature=a8d1f0c02cd4a2f2d0b3a5c5fbe2bb0d4c8f8e9f0f7a6b5c4d3e2f1a0b9c8d7e"
+	at := time.Date(2026, 11, 21, 23, 59, 59, 0, time.UTC) // use time.Now() in a real client
 
-	// Client: sign two events and the end frame.
+	// Client: the seed is the signature of the HTTP request that opens the stream.
+	seed, err := sigv4.SeedFromAuthorization(authorization)
+	if err != nil {
+		panic(err)
+	}
 	s := sigv4.NewSigner(creds, "us-east-1", "bedrock", seed)
 	var stream []byte
 	for _, text := range []string{`{"text":"hello"}`, `{"text":"world"}`} {
@@ -35,18 +39,19 @@ func Example() {
 		if err != nil {
 			panic(err)
 		}
-		if stream, err = s.Sign(stream, inner, at); err != nil {
+		stream, err = s.Sign(stream, inner, at) // appends the signed outer frame
+		if err != nil {
 			panic(err)
 		}
 		at = at.Add(time.Second) // the second event is signed on the next UTC day
 	}
 	events := len(stream)
-	stream, err := s.End(stream, at)
+	stream, err = s.End(stream, at) // the signed end frame
 	if err != nil {
 		panic(err)
 	}
 
-	// Server: verify and decode.
+	// Server: verify and decode; io.EOF comes only after the signed end frame.
 	r := sigv4.NewReader(bytes.NewReader(stream), sigv4.NewVerifier(creds, "us-east-1", "bedrock", seed))
 	var event eventstream.Frame
 	for {
@@ -56,7 +61,7 @@ func Example() {
 			break
 		}
 		if err != nil {
-			panic(err)
+			panic(err) // *sigv4.Error: errors.Is(err, sigv4.ErrSignature), ...
 		}
 		if _, err := eventstream.DecodeFrame(inner, &event); err != nil {
 			panic(err)

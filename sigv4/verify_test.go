@@ -242,6 +242,20 @@ func mustMarshal(t *testing.T, f *eventstream.Frame) []byte {
 	return b
 }
 
+// TestOnlySecretSigns checks that the access key ID and the session token do not enter event
+// signatures, and that the secret does.
+func TestOnlySecretSigns(t *testing.T) {
+	_, outers := signedStream(t, 3)
+	other := Credentials{AccessKeyID: "AKIAOTHER", SecretAccessKey: testCreds.SecretAccessKey, SessionToken: "token"}
+	if _, err := verifyAll(NewVerifier(other, "us-east-1", "bedrock", testSeed), outers); err != nil {
+		t.Errorf("other access key ID and a session token: %v", err)
+	}
+	other.SecretAccessKey += "x"
+	if _, err := verifyAll(NewVerifier(other, "us-east-1", "bedrock", testSeed), outers); !errors.Is(err, ErrSignature) {
+		t.Errorf("other secret: %v, want ErrSignature", err)
+	}
+}
+
 func TestErrorMessages(t *testing.T) {
 	for _, tc := range []struct {
 		err  *Error
@@ -302,6 +316,13 @@ func TestReader(t *testing.T) {
 		if _, err := r.Next(); err != io.EOF {
 			t.Fatalf("after the end frame: %v, want io.EOF", err)
 		}
+	}
+
+	// The decoder's limits apply to outer frames.
+	r = NewReader(bytes.NewReader(stream), NewVerifier(testCreds, "us-east-1", "bedrock", testSeed))
+	r.Decoder().MaxFrameLen = int64(len(outers[0]) - 1)
+	if _, err := r.Next(); !errors.Is(err, eventstream.ErrTooLarge) {
+		t.Errorf("outer frame over MaxFrameLen: %v, want ErrTooLarge", err)
 	}
 
 	// Cut inside a frame: the codec's truncation error.

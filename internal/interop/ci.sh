@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Real-client tests of the bedrocktest server and the `eventstream serve` command:
+# the AWS SDK for Go v2 (this nested module) and the AWS SDK for JavaScript v3 (js/, with
+# node's built-in test runner). Run from anywhere, e.g. `bash internal/interop/ci.sh` from
+# the repository root. Needs Go, Node 20+ and npm, and reaches only the Go module proxy and
+# the npm registry.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+echo "== interop: go vet + go test (AWS SDK for Go v2)"
+go vet ./...
+go test -count=1 ./...
+
+echo "== interop: npm ci + node --test (AWS SDK for JavaScript v3)"
+cd js
+npm ci --no-audit --no-fund --loglevel=error
+node --test

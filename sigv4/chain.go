@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"hash"
 	"time"
+
+	"github.com/framewire/eventstream"
 )
 
 // Names of the two headers of a signed outer frame.
@@ -71,7 +73,7 @@ func newChain(c Credentials, region, service string, seed []byte) chain {
 	hex.Encode(ch.prev, seed)
 	ch.dateHB[0] = byte(len(DateHeader))
 	copy(ch.dateHB[1:], DateHeader)
-	ch.dateHB[1+len(DateHeader)] = 8 // timestamp
+	ch.dateHB[1+len(DateHeader)] = byte(eventstream.TypeTimestamp)
 	return ch
 }
 

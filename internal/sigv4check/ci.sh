@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ci.sh checks package sigv4 against the AWS SDK for Go v2 (aws/signer/v4 StreamSigner and
-# smithy-go's signing writer) in this nested module: formatting, vet and its tests. Run it
+# smithy-go's signing writer) in this nested module: formatting, vet, its tests and one
+# iteration of its benchmark. Run it
 # from the repository root: bash internal/sigv4check/ci.sh. A few seconds once the modules
 # are downloaded.
 set -euo pipefail
@@ -14,3 +15,4 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 go test ./...
+go test -run '^$' -bench . -benchtime 1x ./...

@@ -255,9 +255,7 @@ func TestCorpusReproducible(t *testing.T) {
 		if !bytes.Equal(got, v.Bytes) {
 			t.Errorf("%s.bin differs from what corpusgen writes (run go test -run TestCorpus -generate .)", v.Name)
 		}
-		if _, err := os.Stat(filepath.Join(corpusDir, v.Name+".json")); err != nil {
-			t.Error(err)
-		}
+		checkExpectation(t, v.Name)
 	}
 	for _, name := range corpusNames(t) {
 		if !seen[name] {
@@ -276,6 +274,34 @@ func TestCorpusReproducible(t *testing.T) {
 		if name := strings.TrimSuffix(filepath.Base(p), ".json"); !slices.Contains(corpusNames(t), name) {
 			t.Errorf("%s has no .bin", p)
 		}
+	}
+}
+
+// checkExpectation compares a vector's JSON with the outcome corpusgen declares for it, so
+// that -update cannot silently turn a decoder bug into an expected result.
+func checkExpectation(t *testing.T, name string) {
+	t.Helper()
+	exp, ok := corpusgen.Expectations[name]
+	if !ok {
+		t.Errorf("%s: no entry in corpusgen.Expectations", name)
+		return
+	}
+	raw, err := os.ReadFile(filepath.Join(corpusDir, name+".json"))
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	var got corpusFile
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Errorf("%s.json: %v", name, err)
+		return
+	}
+	var want *corpusError
+	if exp.Class != "" {
+		want = &corpusError{Class: exp.Class, Offset: exp.Offset, Field: exp.Field}
+	}
+	if len(got.Frames) != exp.Frames || !cmp.Equal(got.Error, want) {
+		t.Errorf("%s.json: %d frames, error %+v; corpusgen expects %d frames, error %+v", name, len(got.Frames), got.Error, exp.Frames, want)
 	}
 }
 

@@ -26,8 +26,10 @@ every run. Nothing is copied from the AWS SDKs or their test vectors. The Bedroc
 the shapes of SPEC.md section 7; their ids and latencies are made up.
 
 ` + "`TestCorpusReproducible`" + ` checks that the generator still writes exactly the committed bytes and
-this README. The ` + "`.json`" + ` files are written from the bytes by the streaming decoder and then
-reviewed. To regenerate:
+this README. The ` + "`.json`" + ` files are written from the bytes by the streaming decoder (` + "`-update`" + `),
+and the same test checks each against the outcome ` + "`corpusgen.Expectations`" + ` declares for the
+vector (the "decoding gives" column below), which was written from SPEC.md sections 2 and 5,
+so regenerating cannot turn a decoder bug into an expected result. To regenerate:
 
     go test -run 'TestCorpus' -generate .   # rewrite the .bin files and this README
     go test -run 'TestCorpus' -update .     # rewrite the .json files from the .bin files
@@ -54,11 +56,26 @@ tests, not stored here.
 
 ## Vectors
 
-| vector | how it was made |
-|---|---|
+| vector | decoding gives | how it was made |
+|---|---|---|
 `)
 	for _, v := range vs {
-		fmt.Fprintf(&b, "| `%s` | %s |\n", v.Name, strings.ReplaceAll(v.Description, "|", `\|`))
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", v.Name, outcome(Expectations[v.Name]), strings.ReplaceAll(v.Description, "|", `\|`))
 	}
 	return b.String()
+}
+
+func outcome(e Expect) string {
+	frames := fmt.Sprintf("%d frames", e.Frames)
+	if e.Frames == 1 {
+		frames = "1 frame"
+	}
+	if e.Class == "" {
+		return frames
+	}
+	s := fmt.Sprintf("%s, then `%s`", frames, e.Class)
+	if e.Field != "" {
+		s += fmt.Sprintf(" (%s)", e.Field)
+	}
+	return s + fmt.Sprintf(" at offset %d", e.Offset)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -96,6 +97,10 @@ func positive() []Vector {
 			frame(manyHeaders(maxHeaders), nil)},
 		{"bedrock-chunks", "A Claude 3.5 Sonnet InvokeModelWithResponseStream body as Amazon Bedrock sends it (SPEC.md section 7), written by corpusgen: chunk frames for message_start, content_block_start, content_block_delta text deltas, content_block_stop, message_delta and message_stop with amazon-bedrock-invocationMetrics, each model event base64-encoded under \"bytes\" with random-length \"p\" padding.",
 			bedrockChunks()},
+		{"bedrock-chunks-incomplete", "bedrock-chunks without its last two frames (message_delta and message_stop): it ends cleanly at a frame boundary, so the codec decodes it without error, but the response is not complete; a Bedrock reader must say so (SPEC.md section 7).",
+			bedrockChunksIncomplete()},
+		{"bedrock-converse-stream", "A ConverseStream body as Bedrock sends it: event frames messageStart, contentBlockDelta (text), contentBlockStop, messageStop and metadata, each payload the event's JSON with random-length \"p\" padding, no base64 wrapper.",
+			converseStream()},
 		{"bedrock-exception", "A Bedrock throttlingException frame, alone, as a stream can carry it before any chunk.",
 			frame(exceptionHeaders("throttlingException"), []byte(`{"message":"Too many requests, please wait before trying again."}`))},
 		{"bedrock-model-stream-error", "Two Bedrock chunks followed by a modelStreamErrorException frame with originalStatusCode and originalMessage, the way a stream fails half-way.",
@@ -247,6 +252,34 @@ func bedrockChunks() []byte {
 		b = append(b, chunk(r, e)...)
 	}
 	return b
+}
+
+// bedrockChunksIncomplete drops the frames of the last two events of bedrockChunks.
+func bedrockChunksIncomplete() []byte {
+	b := bedrockChunks()
+	var starts []int
+	for off := 0; off < len(b); off += int(binary.BigEndian.Uint32(b[off:])) {
+		starts = append(starts, off)
+	}
+	return b[:starts[len(starts)-2]]
+}
+
+func converseStream() []byte {
+	r := rand.New(rand.NewPCG(9, 10))
+	event := func(typ, body string) []byte {
+		pad := padAlphabet[:1+r.IntN(len(padAlphabet)-1)]
+		payload := body[:len(body)-1] + fmt.Sprintf(`,"p":"%s"}`, pad)
+		return frame(cat(hString(":event-type", typ), hString(":content-type", "application/json"), hString(":message-type", "event")), []byte(payload))
+	}
+	b := event("messageStart", `{"role":"assistant"}`)
+	for _, d := range []string{"Frames", " carry", " headers", " and a", " payload."} {
+		b = append(b, event("contentBlockDelta", fmt.Sprintf(`{"contentBlockIndex":0,"delta":{"text":%q}}`, d))...)
+	}
+	return cat(b,
+		event("contentBlockStop", `{"contentBlockIndex":0}`),
+		event("messageStop", `{"stopReason":"end_turn"}`),
+		event("metadata", `{"usage":{"inputTokens":11,"outputTokens":7,"totalTokens":18},"metrics":{"latencyMs":684}}`),
+	)
 }
 
 func bedrockStreamError() []byte {

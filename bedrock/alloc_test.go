@@ -1,0 +1,76 @@
+//go:build !race
+
+package bedrock
+
+import (
+	"bytes"
+	"io"
+	"testing"
+)
+
+// chunkStream returns a stream of n Claude text-delta chunks as the Writer writes them.
+func chunkStream(tb testing.TB, n int) []byte {
+	tb.Helper()
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	for i := range n {
+		if err := w.WriteChunk([]byte(`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"word ` + string(rune('a'+i%26)) + ` and some more words here"}}`)); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return buf.Bytes()
+}
+
+func TestReaderChunkAllocs(t *testing.T) {
+	stream := chunkStream(t, 300)
+	r := NewReader(bytes.NewReader(stream))
+	for range 10 { // warm up: buffers grow, header names and values are interned
+		if _, err := r.Next(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	allocs := testing.AllocsPerRun(200, func() {
+		if _, err := r.Next(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 0 {
+		t.Errorf("Next on a chunk: %v allocations, want 0", allocs)
+	}
+}
+
+func TestReaderConverseAllocs(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	for range 300 {
+		w.WriteEvent("contentBlockDelta", []byte(`{"contentBlockIndex":0,"delta":{"text":"some words"}}`))
+	}
+	r := NewReader(&buf)
+	for range 10 {
+		if _, err := r.Next(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	allocs := testing.AllocsPerRun(200, func() {
+		if _, err := r.Next(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 0 {
+		t.Errorf("Next on a ConverseStream event: %v allocations, want 0", allocs)
+	}
+}
+
+func TestWriterAllocs(t *testing.T) {
+	w := NewWriter(io.Discard)
+	chunk := []byte(`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello there"}}`)
+	event := []byte(`{"contentBlockIndex":0,"delta":{"text":"Hello there"}}`)
+	w.WriteChunk(chunk)
+	w.WriteEvent("contentBlockDelta", event)
+	if allocs := testing.AllocsPerRun(200, func() { w.WriteChunk(chunk) }); allocs > 0 {
+		t.Errorf("WriteChunk: %v allocations, want 0", allocs)
+	}
+	if allocs := testing.AllocsPerRun(200, func() { w.WriteEvent("contentBlockDelta", event) }); allocs > 0 {
+		t.Errorf("WriteEvent: %v allocations, want 0", allocs)
+	}
+}

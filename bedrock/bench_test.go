@@ -1,0 +1,54 @@
+package bedrock
+
+import (
+	"bytes"
+	"io"
+	"testing"
+)
+
+// BenchmarkReaderChunk reads a stream of Claude text-delta chunks: frame decode, envelope
+// scan, base64 decode and JSON checks, per event.
+func BenchmarkReaderChunk(b *testing.B) {
+	stream := chunkStream(b, 1000)
+	br := bytes.NewReader(stream)
+	r := NewReader(br)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(stream) / 1000))
+	for b.Loop() {
+		_, err := r.Next()
+		if err == io.EOF {
+			br.Reset(stream)
+			r.Decoder().Reset(br)
+			r.err = nil
+			_, err = r.Next()
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkWriterChunk writes Claude text-delta chunks.
+func BenchmarkWriterChunk(b *testing.B) {
+	w := NewWriter(io.Discard)
+	chunk := []byte(`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"word a and some more words here"}}`)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(chunk)))
+	for b.Loop() {
+		if err := w.WriteChunk(chunk); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTextDelta extracts the text of a Claude chunk.
+func BenchmarkTextDelta(b *testing.B) {
+	chunk := []byte(`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"word a and some more words here"}}`)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(chunk)))
+	for b.Loop() {
+		if _, err := TextDelta(FamilyClaude, chunk); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"io"
 	"slices"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -372,8 +373,8 @@ func checkDuplicates(hs []Header, t *interner) *Error {
 }
 
 // ScanFrames is a [bufio.SplitFunc] that splits a stream into whole frames. Each token is one
-// encoded frame whose prelude, lengths (with default limits) and message CRC have been
-// verified; decode it with [DecodeFrame] to parse its headers. A stream that ends inside a
+// encoded frame that [DecodeFrame] accepts, with default limits: the same checks run, in the
+// same order, and a bad frame stops the scan with the same error. A stream that ends inside a
 // frame fails with [io.ErrUnexpectedEOF].
 //
 // [bufio.Scanner] refuses tokens larger than its buffer (64 KiB by default); call its Buffer
@@ -385,7 +386,7 @@ func ScanFrames(data []byte, atEOF bool) (advance int, token []byte, err error) 
 		}
 		return 0, nil, nil
 	}
-	total, _, pcrc, perr := readPrelude(data, &defaultLimits)
+	total, _, _, perr := readPrelude(data, &defaultLimits)
 	if perr != nil {
 		return 0, nil, perr
 	}
@@ -395,8 +396,15 @@ func ScanFrames(data []byte, atEOF bool) (advance int, token []byte, err error) 
 		}
 		return 0, nil, nil
 	}
-	if perr := checkMessageCRC(data[:total], pcrc); perr != nil {
-		return 0, nil, perr
+	f := scratchFrames.Get().(*Frame)
+	_, err = DecodeFrame(data[:total], f)
+	f.reset()
+	scratchFrames.Put(f)
+	if err != nil {
+		return 0, nil, err
 	}
 	return total, data[:total:total], nil
 }
+
+// scratchFrames hold the frames ScanFrames parses tokens into, with their interned names.
+var scratchFrames = sync.Pool{New: func() any { return new(Frame) }}

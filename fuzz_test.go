@@ -1,0 +1,304 @@
+package eventstream
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// addSeeds seeds f with every stream of the conformance corpus and a few built here.
+func addSeeds(f *testing.F) [][]byte {
+	var seeds [][]byte
+	files, _ := filepath.Glob(filepath.Join("testdata", "corpus", "*.bin"))
+	for _, name := range files {
+		if b, err := os.ReadFile(name); err == nil && len(b) <= 1<<16 {
+			seeds = append(seeds, b)
+		}
+	}
+	_, allBytes := allTypesFrame()
+	seeds = append(seeds, allBytes, rawFrame("", ""), rawFrame(hdr(":event-type", 7, str("chunk")), `{"bytes":"e30="}`))
+	for _, tt := range decodeCases {
+		if len(tt.frame) < 1<<16 {
+			seeds = append(seeds, tt.frame)
+		}
+	}
+	return seeds
+}
+
+// checkErr fails unless err is one of the errors the decoding rules allow.
+func checkErr(t *testing.T, err error) {
+	t.Helper()
+	if err == io.ErrUnexpectedEOF {
+		return
+	}
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("error %v (%T) is not an *Error", err, err)
+	}
+	if !errors.Is(err, ErrChecksum) && !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("error %v matches no sentinel", err)
+	}
+}
+
+// FuzzDecode decodes arbitrary bytes: no panic, no hang, errors of the documented classes, and
+// any frame that decodes re-encodes to the same bytes.
+func FuzzDecode(f *testing.F) {
+	for _, s := range addSeeds(f) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var fr Frame
+		n, err := DecodeFrame(data, &fr)
+		if err != nil {
+			checkErr(t, err)
+			return
+		}
+		out, err := fr.AppendBinary(nil)
+		if err != nil {
+			t.Fatalf("decoded frame does not re-encode: %v", err)
+		}
+		if !bytes.Equal(out, data[:n]) {
+			t.Fatalf("re-encoded\n% x\nwant\n% x", out, data[:n])
+		}
+		var u Frame
+		if err := u.UnmarshalBinary(data[:n]); err != nil {
+			t.Fatalf("UnmarshalBinary: %v", err)
+		}
+		if diff := cmp.Diff(&fr, &u, frameCmp); diff != "" {
+			t.Fatalf("UnmarshalBinary differs (-DecodeFrame +UnmarshalBinary):\n%s", diff)
+		}
+	})
+}
+
+// chunkReader returns data in pieces whose sizes come from sizes, cycling.
+type chunkReader struct {
+	data  []byte
+	sizes []byte
+	i     int
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	if len(c.data) == 0 {
+		return 0, io.EOF
+	}
+	n := 1
+	if len(c.sizes) > 0 {
+		n = int(c.sizes[c.i%len(c.sizes)])*7 + 1
+		c.i++
+	}
+	n = copy(p[:min(n, len(p))], c.data)
+	c.data = c.data[n:]
+	return n, nil
+}
+
+// FuzzStreaming checks that the streaming decoder, DecodeFrame and ScanFrames agree on every
+// stream under arbitrary chunking: the same frames, then the same kind of end.
+func FuzzStreaming(f *testing.F) {
+	seeds := addSeeds(f)
+	for i, s := range seeds {
+		f.Add(append(bytes.Clone(s), seeds[(i+1)%len(seeds)]...), []byte{byte(i), 3, 200})
+	}
+	f.Fuzz(func(t *testing.T, data, sizes []byte) {
+		// Reference: DecodeFrame over the bytes.
+		var want []*Frame
+		var wantErr error
+		rest := data
+		for {
+			if len(rest) == 0 {
+				wantErr = io.EOF
+				break
+			}
+			var fr Frame
+			n, err := DecodeFrame(rest, &fr)
+			if err != nil {
+				wantErr = err
+				break
+			}
+			want = append(want, fr.Clone())
+			rest = rest[n:]
+		}
+		d := NewDecoder(&chunkReader{data: data, sizes: sizes})
+		got, err := decodeAll(d)
+		if diff := cmp.Diff(want, got, frameCmp); diff != "" {
+			t.Fatalf("Decoder and DecodeFrame differ (-DecodeFrame +Decoder):\n%s", diff)
+		}
+		if !sameClass(err, wantErr) {
+			t.Fatalf("Decoder ended with %v, DecodeFrame with %v", err, wantErr)
+		}
+		if err != io.EOF {
+			checkErr(t, err)
+		}
+		var de *Error
+		if errors.As(err, &de) && de.Offset != int64(len(data)-len(rest)) {
+			t.Fatalf("error offset %d, want %d", de.Offset, len(data)-len(rest))
+		}
+		// ScanFrames stops at the same frame, with the same kind of error.
+		s := bufio.NewScanner(bytes.NewReader(data))
+		s.Buffer(nil, DefaultMaxFrameLen)
+		s.Split(ScanFrames)
+		n := 0
+		for s.Scan() {
+			n++
+		}
+		scanErr := s.Err()
+		if scanErr == nil {
+			scanErr = io.EOF
+		}
+		if n != len(want) || !sameClass(scanErr, wantErr) {
+			t.Fatalf("ScanFrames: %d frames, then %v; DecodeFrame: %d frames, then %v", n, scanErr, len(want), wantErr)
+		}
+	})
+}
+
+func sameClass(a, b error) bool {
+	for _, s := range []error{io.EOF, io.ErrUnexpectedEOF, ErrChecksum, ErrMalformed, ErrTooLarge} {
+		if errors.Is(a, s) != errors.Is(b, s) {
+			return false
+		}
+	}
+	return true
+}
+
+// headersFromBytes turns fuzz bytes into a header list: each header takes a type byte, a name
+// length and name, and value bytes as its type needs.
+func headersFromBytes(b []byte) []Header {
+	var hs []Header
+	for len(b) >= 2 && len(hs) < 40 {
+		typ := HeaderType(b[0] % 10)
+		nl := int(b[1] % 20)
+		b = b[2:]
+		if nl > len(b) {
+			nl = len(b)
+		}
+		name := string(b[:nl])
+		b = b[nl:]
+		take := func(n int) []byte {
+			v := make([]byte, n)
+			copy(v, b)
+			b = b[min(n, len(b)):]
+			return v
+		}
+		var v Value
+		switch typ {
+		case TypeBoolTrue, TypeBoolFalse:
+			v = BoolValue(typ == TypeBoolTrue)
+		case TypeByte:
+			v = ByteValue(int8(take(1)[0]))
+		case TypeInt16:
+			v = Int16Value(int16(binary.BigEndian.Uint16(take(2))))
+		case TypeInt32:
+			v = Int32Value(int32(binary.BigEndian.Uint32(take(4))))
+		case TypeInt64:
+			v = Int64Value(int64(binary.BigEndian.Uint64(take(8))))
+		case TypeTimestamp:
+			v = Value{typ: TypeTimestamp, num: int64(binary.BigEndian.Uint64(take(8))), set: true}
+		case TypeUUID:
+			v = UUIDValue([16]byte(take(16)))
+		case TypeBytes, TypeString:
+			n := 0
+			if len(b) > 0 {
+				n = int(b[0])
+				b = b[1:]
+			}
+			raw := take(min(n, len(b)))
+			if typ == TypeBytes {
+				v = BytesValue(raw)
+			} else {
+				v = StringValue(string(raw))
+			}
+		}
+		hs = append(hs, Header{Name: name, Value: v})
+	}
+	return hs
+}
+
+// FuzzRoundTrip encodes arbitrary header lists and payloads: a frame the encoder accepts
+// decodes to the same headers and payload, a refused frame leaves the destination untouched,
+// and AppendBinary never touches the caller's prefix.
+func FuzzRoundTrip(f *testing.F) {
+	f.Add([]byte("\x07\x0b:event-type\x05chunk"), []byte(`{"bytes":"e30="}`), []byte("prefix"))
+	f.Add([]byte("\x00\x01a\x01\x01b\x09\x01u0123456789abcdef\x08\x02tsABCDEFGH"), []byte{}, []byte{})
+	f.Add([]byte("\x07\x01a\x00\x07\x01a\x00"), []byte("dup"), []byte("p"))
+	f.Fuzz(func(t *testing.T, spec, payload, prefix []byte) {
+		fr := &Frame{Headers: headersFromBytes(spec), Payload: payload}
+		dst := append(make([]byte, 0, len(prefix)+fr.EncodedLen()+8), prefix...)
+		out, err := fr.AppendBinary(dst)
+		if !bytes.Equal(out[:len(prefix)], prefix) {
+			t.Fatalf("prefix changed")
+		}
+		if err != nil {
+			checkErr(t, err)
+			if len(out) != len(prefix) {
+				t.Fatalf("refused frame appended %d bytes", len(out)-len(prefix))
+			}
+			return
+		}
+		enc := out[len(prefix):]
+		if len(enc) != fr.EncodedLen() {
+			t.Fatalf("encoded %d bytes, EncodedLen %d", len(enc), fr.EncodedLen())
+		}
+		var got Frame
+		n, err := DecodeFrame(enc, &got)
+		if err != nil || n != len(enc) {
+			t.Fatalf("DecodeFrame = %d, %v", n, err)
+		}
+		if diff := cmp.Diff(fr, &got, frameCmp); diff != "" {
+			t.Fatalf("round trip (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// FuzzValidCRC mutates the prelude lengths and the header block and then fixes both CRCs, so
+// that the fuzzer explores the checks behind the checksums.
+func FuzzValidCRC(f *testing.F) {
+	f.Add(uint32(0), uint32(0), []byte(hdr("a", 7, str("v"))), []byte("payload"))
+	f.Add(uint32(16), uint32(1), []byte("\x01"), []byte{})
+	f.Add(uint32(0), uint32(3), []byte(hdr("a", 0, "")+hdr("a", 1, "")), []byte{})
+	f.Add(uint32(0), uint32(0), []byte(hdr("x", 10, "")), []byte("p"))
+	for _, tt := range decodeCases {
+		if len(tt.frame) >= 16 && len(tt.frame) < 1024 {
+			total := binary.BigEndian.Uint32(tt.frame)
+			hlen := binary.BigEndian.Uint32(tt.frame[4:])
+			body := tt.frame[12 : len(tt.frame)-4]
+			f.Add(total, hlen, body, []byte{})
+		}
+	}
+	f.Fuzz(func(t *testing.T, total, hlen uint32, block, payload []byte) {
+		body := append(bytes.Clone(block), payload...)
+		if total == 0 {
+			total = uint32(16 + len(body)) // a consistent total_length, most of the time
+		}
+		if hlen == 0 {
+			hlen = uint32(len(block))
+		}
+		b := binary.BigEndian.AppendUint32(nil, total)
+		b = binary.BigEndian.AppendUint32(b, hlen)
+		b = binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
+		b = append(b, body...)
+		// The message CRC goes where total_length says the frame ends, if that is inside b.
+		if end := int(total) - 4; total >= 16 && end >= 12 && end <= len(b) {
+			b = binary.BigEndian.AppendUint32(b[:end], crc32.ChecksumIEEE(b[:end]))
+		}
+		var fr Frame
+		n, err := DecodeFrame(b, &fr)
+		if err != nil {
+			checkErr(t, err)
+			if errors.Is(err, ErrChecksum) {
+				t.Fatalf("checksum error on a frame with valid CRCs: %v", err)
+			}
+			return
+		}
+		out, err := fr.AppendBinary(nil)
+		if err != nil || !bytes.Equal(out, b[:n]) {
+			t.Fatalf("re-encode: %v\n% x\nwant\n% x", err, out, b[:n])
+		}
+	})
+}

@@ -35,7 +35,7 @@ func ExampleDecoder() {
 		}
 	}
 	fmt.Println(n, "chunks")
-	// Output: 14 chunks
+	// Output: 17 chunks
 }
 
 func ExampleEncoder() {

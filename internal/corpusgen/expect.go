@@ -42,6 +42,7 @@ var Expectations = map[string]Expect{
 	"message-crc-corrupted":      {1, "checksum", "message crc", g},
 	"name-255":                   {Frames: 1},
 	"name-not-utf8":              {0, "malformed", "header name", 0},
+	"name-not-utf8-after-value":  {0, "malformed", "header name", 0},
 	"name-past-block":            {0, "malformed", "header name", 0},
 	"name-utf8":                  {Frames: 1},
 	"negative-numbers":           {Frames: 1},

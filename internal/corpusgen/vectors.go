@@ -177,6 +177,8 @@ func negative() []Vector {
 			frame(cat(manyHeaders(39), hInt32("h0000", 7)), nil)},
 		{"name-not-utf8", "A header name that is not valid UTF-8. Error: malformed, header name.",
 			frame(hString("na\xffme", "v"), nil)},
+		{"name-not-utf8-after-value", "Two string headers whose value is the bytes ff c7 01 00 (not UTF-8), then a header with those bytes as its name. A decoder that caches strings must not let the cached value pass for a validated name; the bytes are chosen so that the codec's string cache (at the time of writing) files the value and the name under the same slot. Error: malformed, header name.",
+			frame(cat(hString("a", "\xff\xc7\x01\x00"), hString("b", "\xff\xc7\x01\x00"), hBool("\xff\xc7\x01\x00", true)), nil)},
 
 		// Truncation: the core tests cut every valid stream at every offset; these two keep
 		// the class in the corpus.

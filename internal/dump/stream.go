@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unicode/utf8"
 
 	"github.com/framewire/eventstream"
 )
@@ -31,8 +32,18 @@ func Dump(w io.Writer, r io.Reader) (Summary, error) {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	return each(r, func(off int64, f *eventstream.Frame) error {
+		// The codec guarantees UTF-8 names; a name that is not could not be written as JSON
+		// without changing it, so it is refused rather than printed wrongly.
+		for i := range f.Headers {
+			if !utf8.ValidString(f.Headers[i].Name) {
+				return fmt.Errorf("frame at offset %d: header %d: name %q is not valid UTF-8", off, i, f.Headers[i].Name)
+			}
+		}
 		j := FromFrame(off, f)
-		return enc.Encode(&j)
+		if err := enc.Encode(&j); err != nil {
+			return fmt.Errorf("writing: %w", err)
+		}
+		return nil
 	})
 }
 
@@ -65,7 +76,7 @@ func each(r io.Reader, fn func(off int64, f *eventstream.Frame) error) (Summary,
 			return s, fmt.Errorf("dump: reading frame at offset %d: %w", off, err)
 		}
 		if err := fn(off, &f); err != nil {
-			return s, fmt.Errorf("dump: writing: %w", err)
+			return s, fmt.Errorf("dump: %w", err)
 		}
 		s.Frames++
 		s.Bytes = d.InputOffset()

@@ -8,19 +8,6 @@ import (
 	"testing"
 )
 
-// chunkStream returns a stream of n Claude text-delta chunks as the Writer writes them.
-func chunkStream(tb testing.TB, n int) []byte {
-	tb.Helper()
-	var buf bytes.Buffer
-	w := NewWriter(&buf)
-	for i := range n {
-		if err := w.WriteChunk([]byte(`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"word ` + string(rune('a'+i%26)) + ` and some more words here"}}`)); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	return buf.Bytes()
-}
-
 func TestReaderChunkAllocs(t *testing.T) {
 	stream := chunkStream(t, 300)
 	r := NewReader(bytes.NewReader(stream))

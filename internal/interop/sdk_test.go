@@ -328,7 +328,19 @@ func TestCredentials(t *testing.T) {
 	}
 }
 
+// TestBearerTokenOverTLS also shows why the server has a TLS mode: the Go SDK refuses to
+// send a bearer token over plain HTTP.
 func TestBearerTokenOverTLS(t *testing.T) {
+	plain := bedrocktest.NewServer(bedrocktest.Config{BearerToken: "tok-123"})
+	defer plain.Close()
+	_, _, err := invokeStream(context.Background(), newClient(plain.URL, func(o *bedrockruntime.Options) {
+		o.BearerAuthTokenProvider = bearer.StaticTokenProvider{Token: bearer.Token{Value: "tok-123"}}
+		o.AuthSchemePreference = []string{"httpBearerAuth"}
+	}), "bearer")
+	if err == nil || !strings.Contains(err.Error(), "requires HTTPS") {
+		t.Errorf("bearer token over http: %v", err)
+	}
+
 	srv := bedrocktest.NewTLSServer(bedrocktest.Config{BearerToken: "tok-123"})
 	defer srv.Close()
 	pemData, err := os.ReadFile(srv.CAFile)

@@ -184,3 +184,13 @@ test("wrong credentials are refused", async () => {
     c.destroy();
   }
 });
+
+test("the README example (example.mjs) runs against the server", () => {
+  const out = execFileSync(process.execPath, ["example.mjs"], {
+    cwd: import.meta.dirname ?? new URL(".", import.meta.url).pathname,
+    env: { ...process.env, BEDROCK_ENDPOINT: baseURL },
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  assert.equal(out, "Hello, Bedrock!\nthrottled\n");
+});

@@ -94,31 +94,31 @@ func (e *APIError) Error() string {
 
 // Names of the errors the service returns before a stream starts, with their HTTP status.
 const (
-	ErrValidation         = "ValidationException"           // 400
-	ErrServiceQuotaExceed = "ServiceQuotaExceededException" // 400
-	ErrAccessDenied       = "AccessDeniedException"         // 403
-	ErrResourceNotFound   = "ResourceNotFoundException"     // 404
-	ErrModelTimeout       = "ModelTimeoutException"         // 408
-	ErrModelError         = "ModelErrorException"           // 424
-	ErrModelStreamError   = "ModelStreamErrorException"     // 424
-	ErrThrottling         = "ThrottlingException"           // 429
-	ErrModelNotReady      = "ModelNotReadyException"        // 429
-	ErrInternalServer     = "InternalServerException"       // 500
-	ErrServiceUnavailable = "ServiceUnavailableException"   // 503
+	ErrValidation           = "ValidationException"           // 400
+	ErrServiceQuotaExceeded = "ServiceQuotaExceededException" // 400
+	ErrAccessDenied         = "AccessDeniedException"         // 403
+	ErrResourceNotFound     = "ResourceNotFoundException"     // 404
+	ErrModelTimeout         = "ModelTimeoutException"         // 408
+	ErrModelError           = "ModelErrorException"           // 424
+	ErrModelStreamError     = "ModelStreamErrorException"     // 424
+	ErrThrottling           = "ThrottlingException"           // 429
+	ErrModelNotReady        = "ModelNotReadyException"        // 429
+	ErrInternalServer       = "InternalServerException"       // 500
+	ErrServiceUnavailable   = "ServiceUnavailableException"   // 503
 )
 
 var apiStatus = map[string]int{
-	ErrValidation:         http.StatusBadRequest,
-	ErrServiceQuotaExceed: http.StatusBadRequest,
-	ErrAccessDenied:       http.StatusForbidden,
-	ErrResourceNotFound:   http.StatusNotFound,
-	ErrModelTimeout:       http.StatusRequestTimeout,
-	ErrModelError:         http.StatusFailedDependency,
-	ErrModelStreamError:   http.StatusFailedDependency,
-	ErrThrottling:         http.StatusTooManyRequests,
-	ErrModelNotReady:      http.StatusTooManyRequests,
-	ErrInternalServer:     http.StatusInternalServerError,
-	ErrServiceUnavailable: http.StatusServiceUnavailable,
+	ErrValidation:           http.StatusBadRequest,
+	ErrServiceQuotaExceeded: http.StatusBadRequest,
+	ErrAccessDenied:         http.StatusForbidden,
+	ErrResourceNotFound:     http.StatusNotFound,
+	ErrModelTimeout:         http.StatusRequestTimeout,
+	ErrModelError:           http.StatusFailedDependency,
+	ErrModelStreamError:     http.StatusFailedDependency,
+	ErrThrottling:           http.StatusTooManyRequests,
+	ErrModelNotReady:        http.StatusTooManyRequests,
+	ErrInternalServer:       http.StatusInternalServerError,
+	ErrServiceUnavailable:   http.StatusServiceUnavailable,
 }
 
 // NewAPIError returns the error name with the HTTP status the service uses for it

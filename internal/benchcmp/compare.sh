@@ -56,11 +56,14 @@ echo "benchmarks took $((SECONDS - start))s" >&2
 
 stat() { "$tmp/benchstat" "$@" "$raw"; }
 
-# ratio NAME prints, per row, the first column's time over the second's: how many times the
-# second implementation's throughput (frames or bytes per second) is the first's, with the
-# target of SPEC.md section 8 where there is one.
+# ratio NAME prints, per row, the first column's median time over the second's: how many times
+# the second implementation's throughput (frames or bytes per second) is the first's. It gives
+# the ratio of wall times (sec/op, what SPEC.md section 8 sets targets for) and of process CPU
+# times (cpu-sec/op, steadier when the machine is busy), and the target where there is one.
 ratio() {
-	stat -format csv -filter ".name:$1 .unit:sec/op" -col /impl 2>/dev/null | awk -F, -v op="$1" '
+	stat -format csv -filter ".name:$1 .unit:cpu-sec/op" -col /impl >"$tmp/cpu.csv" 2>/dev/null
+	stat -format csv -filter ".name:$1 .unit:sec/op" -col /impl >"$tmp/wall.csv" 2>/dev/null
+	awk -F, -v op="$1" '
 	function target(shape) {
 		if (op == "Decode" && shape ~ /^(bedrock|64B|allheaders)$/) return ">= 20x"
 		if (op == "Decode" && shape == "4KiB") return ">= 5x"
@@ -69,23 +72,29 @@ ratio() {
 		if (op == "DecodeFrame" && shape == "1MiB") return ">= 0.9x"
 		return ""
 	}
-	/^,/ && $2 != "sec/op" && base == "" {
-		base = $2; other = $4
-		printf "%s: %s throughput / %s throughput\n", op, other, base
+	FNR == 1 { file++ }
+	/^,/ && $2 !~ /sec\/op/ {
+		if (file == 2 && !titled++) {
+			printf "%s: %s throughput / %s throughput\n", op, $4, $2
+			printf "  %-28s %9s %9s   %s\n", "(higher is better)", "wall", "cpu", "target (wall)"
+		}
 		next
 	}
 	NF >= 4 && $2 + 0 > 0 && $4 + 0 > 0 {
 		name = $1; sub(/-[0-9]+$/, "", name)
+		if (file == 1) { cpu[name] = $2 / $4; next }
 		shape = name; sub(/^[^\/]*\/[a-z]+=/, "", shape)
-		t = target(shape)
-		printf "  %-28s %8.2fx%s\n", name, $2 / $4, (t == "" ? "" : "   (target " t ")")
-	}'
+		c = (name in cpu) ? sprintf("%8.2fx", cpu[name]) : "        -"
+		line = sprintf("  %-28s %8.2fx %s   %s", name, $2 / $4, c, target(shape))
+		sub(/ +$/, "", line)
+		print line
+	}' "$tmp/cpu.csv" "$tmp/wall.csv"
 }
 
 {
 	grep "^# " "$raw"
 	echo
-	echo "## Ratios (median time of the baseline column / median time of the other)"
+	echo "## Ratios: median time of the baseline (first) column / median time of the other"
 	echo
 	for op in Decode Encode DecodeFrame CRC; do
 		ratio "$op"

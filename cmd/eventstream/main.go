@@ -28,15 +28,17 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-const usage = `Usage: eventstream COMMAND [FILE...]
+const usage = `Usage: eventstream COMMAND [ARG...]
 
 Commands:
   dump     decode event stream frames and print each as one line of JSON:
            {"offset","headers":[{"name","type","value"}],"payload"(base64),"text"}
   encode   read such JSON lines and write the frames they describe
   verify   check that a stream is well formed; print frames and bytes
+  serve    serve the Amazon Bedrock Runtime API locally for tests (eventstream serve -h)
 
-Each command reads standard input when no FILE (or "-") is given.
+dump, encode and verify take FILE arguments and read standard input when none (or "-")
+is given.
 Exit status: 0 success, 1 bad input or I/O error, 2 usage error.
 
 Examples:

@@ -45,6 +45,7 @@ func TestUsage(t *testing.T) {
 		stderrOnly bool
 	}{
 		{args: []string{"-h"}, code: 0, out: "Usage: eventstream COMMAND"},
+		{args: []string{"--help"}, code: 0, out: "serve    serve the Amazon Bedrock Runtime API"},
 		{args: []string{"help"}, code: 0, out: "Commands:"},
 		{args: nil, code: 2, err: "Usage: eventstream COMMAND"},
 		{args: []string{"frobnicate"}, code: 2, err: `eventstream: unknown command "frobnicate"`},
@@ -95,6 +96,9 @@ func TestDumpEncode(t *testing.T) {
 		}
 		if s := runCmd(bytes.NewReader(b), "dump"); s.code != 0 || s.stdout != d.stdout {
 			t.Errorf("%s: dump of standard input differs from dump of the file", name)
+		}
+		if s := runCmd(bytes.NewReader(b), "dump", "-"); s.code != 0 || s.stdout != d.stdout {
+			t.Errorf("%s: dump - differs from dump of the file", name)
 		}
 	}
 	if n < 20 {

@@ -29,7 +29,8 @@ type Config struct {
 	// Scenario scripts replies and faults; nil echoes every prompt.
 	Scenario *Scenario
 	// Log, when set, is called once per request after its response has ended (also when
-	// the response was cut off on purpose or by the client).
+	// the response was cut off on purpose or by the client), concurrently from the
+	// requests' goroutines.
 	Log func(LogEntry)
 }
 

@@ -1,0 +1,38 @@
+// Package bedrocktest is a local Amazon Bedrock Runtime server for tests, which the AWS SDKs
+// accept unmodified. It is shaped like net/http/httptest: [NewServer] starts one on a
+// loopback port (URL, Close), [NewTLSServer] an HTTPS one, [Start] one on any address, and
+// [NewHandler] returns the handler to mount in a server of one's own.
+//
+// # Operations
+//
+// POST /model/{modelId}/invoke-with-response-stream, /converse-stream, /invoke and
+// /converse. Routing uses the escaped path and the model ID label is percent-decoded, so model
+// IDs and ARNs with ':' and '/' work. Requests are checked with [bedrock.ValidateRequest];
+// errors are written with [bedrock.WriteAPIError], as the service writes them. Every response
+// carries an x-amzn-RequestId. Bodies over [MaxBodyBytes] are refused without being read to
+// the end.
+//
+// # Protocol
+//
+// The servers of this package speak HTTP/1.1 and HTTP/2 with prior knowledge (h2c) on the
+// same plain-text port: the AWS SDK for JavaScript in Node uses HTTP/2 by default, the AWS
+// SDK for Go HTTP/1.1. In TLS mode they speak HTTP/2 (ALPN) and HTTP/1.1 with a self-signed
+// certificate written to [Server.CAFile]. A stream is answered with 200, Content-Type
+// application/vnd.amazon.eventstream, X-Amzn-Bedrock-Content-Type application/json (on
+// InvokeModelWithResponseStream), headers flushed at once and each frame flushed as it is
+// written; it is never compressed and has no initial-response event.
+//
+// # Content
+//
+// By default the reply is the text of the last user message of the request, with its
+// directives removed (see [ParseDirectives]), streamed a few words per event in the model
+// family's chunk format ([bedrock.FamilyOf], [bedrock.Chunks]; ConverseStream events from
+// [bedrock.ConverseEvents]), with token usage estimated at four bytes a token and invocation
+// metrics. InvokeModel returns the family's whole response body, Converse the Converse
+// response. A [Scenario] scripts other replies and faults by model ID and prompt.
+//
+// # Authentication
+//
+// See [Config]: by default every request is accepted; with credentials, a SigV4 signature is
+// recomputed and checked; a bearer token may be accepted too.
+package bedrocktest

@@ -27,7 +27,9 @@ var maxLine = 256 << 20
 // frame. It stops at the first bad frame or read error: the frames before it have been written,
 // and the error says where the stream went wrong (an [*eventstream.Error], or a truncation or
 // reader error naming the offset of the frame in progress). A stream that ends at a frame
-// boundary, including an empty one, gives a nil error.
+// boundary, including an empty one, gives a nil error. A header name that is not valid UTF-8
+// (which the codec never decodes) is an error rather than a line that would encode back to
+// different bytes.
 func Dump(w io.Writer, r io.Reader) (Summary, error) {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)

@@ -52,6 +52,7 @@ var Expectations = map[string]Expect{
 	"prelude-crc-corrupted":      {1, "checksum", "prelude crc", g},
 	"prelude-length-corrupted":   {0, "checksum", "prelude crc", 0},
 	"signed-events":              {Frames: 2},
+	"smallest-header":            {Frames: 1},
 	"string-not-utf8":            {Frames: 1},
 	"timestamp-extremes":         {Frames: 1},
 	"timestamps":                 {Frames: 1},

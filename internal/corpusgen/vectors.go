@@ -51,6 +51,8 @@ func positive() []Vector {
 			frame(nil, seq(256))},
 		{"headers-only", "Three string headers and an empty payload.",
 			frame(cat(hString(":message-type", "event"), hString(":event-type", "ping"), hString(":content-type", "application/json")), nil)},
+		{"smallest-header", "headers_length 3, the smallest header block there is: a 1-byte name with a bool true value.",
+			frame(hBool("x", true), nil)},
 		{"all-header-types", "One header of each of the ten types, in type order (bool true, bool false, byte, int16, int32, int64, byte array, string, timestamp, uuid), and a payload.",
 			frame(cat(
 				hBool("bool-true", true), hBool("bool-false", false), hByte("byte", 42), hInt16("int16", 4242),

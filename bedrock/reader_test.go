@@ -80,6 +80,8 @@ func TestReaderPaddingVariants(t *testing.T) {
 		` { "bytes" : "` + b64 + `" , "p" : "abcd", "future":{"x":[1,"}"]} } `,
 		`{"bytes":"` + strings.ReplaceAll(b64, "/", `\/`) + `","p":"a"}`, // JSON escapes in the value
 		`{"\u0062ytes":"` + b64 + `","p":"a"}`,                           // and in the key
+		`{"bytes":"` + b64 + `","p":"not-the_usual alphabet"}`,           // padding outside the alphabet
+		`{"bytes":"` + b64 + `","p":"abc","extra":1}`,
 	} {
 		frame := rawFrame([]hdr{str(":event-type", "chunk"), str(":content-type", "application/json"), str(":message-type", "event")}, payload)
 		ev, err := NewReader(bytes.NewReader(frame)).Next()
@@ -278,6 +280,9 @@ func TestReaderBadEvents(t *testing.T) {
 		{"url-safe base64", rawFrame(chunkHdrs, `{"bytes":"`+base64.URLEncoding.EncodeToString([]byte(`{"a":"??>"}`))+`"}`), `chunk "bytes" is not base64`, true},
 		{"bytes not JSON", rawFrame(chunkHdrs, `{"bytes":"`+base64.StdEncoding.EncodeToString([]byte("hello"))+`"}`), `chunk "bytes" does not hold JSON`, false},
 		{"bytes empty", rawFrame(chunkHdrs, `{"bytes":""}`), `chunk "bytes" does not hold JSON`, false},
+		{"raw newline in bytes", rawFrame(chunkHdrs, "{\"bytes\":\"e30=\n\"}"), "chunk payload is not JSON", false},
+		{"control character in padding", rawFrame(chunkHdrs, "{\"bytes\":\"e30=\",\"p\":\"a\x01\"}"), "chunk payload is not JSON", false},
+		{"trailing garbage", rawFrame(chunkHdrs, `{"bytes":"e30="}}`), "chunk payload is not JSON", false},
 		{"event payload not JSON", serviceEvent("contentBlockDelta", `{"delta":`), "contentBlockDelta event payload is not JSON", false},
 		{"event payload not an object", serviceEvent("messageStop", `"end_turn"`), "messageStop event payload is not a JSON object", false},
 	} {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -94,6 +95,7 @@ type Server struct {
 	CAFile      string
 
 	srv       *http.Server
+	inflight  atomic.Int64 // handlers running
 	cancel    context.CancelFunc
 	done      chan struct{}
 	closeOnce sync.Once
@@ -132,8 +134,13 @@ func Start(addr string, useTLS bool, cfg Config) (*Server, error) {
 	s := &Server{Listener: ln, cancel: cancel, done: make(chan struct{})}
 	var protos http.Protocols
 	protos.SetHTTP1(true)
+	h := NewHandler(cfg)
 	hs := &http.Server{
-		Handler:           NewHandler(cfg),
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s.inflight.Add(1)
+			defer s.inflight.Add(-1)
+			h.ServeHTTP(w, r)
+		}),
 		Protocols:         &protos,
 		ReadHeaderTimeout: 30 * time.Second,
 		// Streams in flight end when the server closes: their handlers watch this context.
@@ -181,18 +188,29 @@ func (s *Server) Client() *http.Client {
 	return &http.Client{Transport: tr}
 }
 
-// Close stops the server: it stops accepting connections, ends the streams in flight,
-// waits up to five seconds for their handlers to return, closes every connection and
-// removes the CA file. It is safe to call more than once.
+// Close stops the server: it stops accepting connections, ends the requests in flight (a
+// stream or a delay in progress stops at once), closes every connection, waits up to five
+// seconds for the handlers to return and removes the CA file. It is safe to call more than
+// once.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		s.cancel()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		// Shutdown would wait for clients to close their idle HTTP/2 connections; it is
+		// only given the time the handlers in flight take to return.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		if err := s.srv.Shutdown(ctx); err != nil {
-			s.srv.Close()
-		}
+		go func() {
+			for s.inflight.Load() > 0 && ctx.Err() == nil {
+				time.Sleep(5 * time.Millisecond)
+			}
+			cancel()
+		}()
+		s.srv.Shutdown(ctx)
+		s.srv.Close()
 		<-s.done
+		for deadline := time.Now().Add(5 * time.Second); s.inflight.Load() > 0 && time.Now().Before(deadline); {
+			time.Sleep(5 * time.Millisecond)
+		}
 		if s.CAFile != "" {
 			os.RemoveAll(filepath.Dir(s.CAFile))
 		}

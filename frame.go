@@ -88,39 +88,74 @@ func (f *Frame) EncodedLen() int {
 // header block or frame over the default limits. When b has room for [Frame.EncodedLen] more
 // bytes it does not allocate.
 func (f *Frame) AppendBinary(b []byte) ([]byte, error) {
-	if len(f.Headers) > DefaultMaxHeaders {
-		return b, malformed("header count", "%d headers, limit %d", len(f.Headers), DefaultMaxHeaders)
+	hlen, err := checkHeaders(f.Headers)
+	if err != nil {
+		return b, err
+	}
+	return appendFrame(b, f.Headers, nil, hlen, f.Payload)
+}
+
+// checkHeaders reports why hs cannot be encoded, or returns the length of its header block.
+func checkHeaders(hs []Header) (int, error) {
+	if len(hs) > DefaultMaxHeaders {
+		return 0, malformed("header count", "%d headers, limit %d", len(hs), DefaultMaxHeaders)
 	}
 	hlen := 0
-	for i := range f.Headers {
-		n, err := checkHeader(&f.Headers[i])
+	for i := range hs {
+		n, err := checkHeader(&hs[i])
 		if err != nil {
-			return b, err
+			return 0, err
 		}
 		hlen += n
 	}
-	if err := checkDuplicates(f.Headers, nil); err != nil {
-		return b, err
+	if err := checkDuplicates(hs, nil); err != nil {
+		return 0, err
 	}
 	if hlen > DefaultMaxHeaderBlockLen {
-		return b, tooLarge("headers_length", "%d over the limit of %d", hlen, DefaultMaxHeaderBlockLen)
+		return 0, tooLarge("headers_length", "%d over the limit of %d", hlen, DefaultMaxHeaderBlockLen)
 	}
-	total := minFrameLen + hlen + len(f.Payload)
+	return hlen, nil
+}
+
+// appendFrame appends a frame with checked headers hs, whose block is hlen bytes long, and the
+// payload. If block is not nil it is the encoded header block, copied instead of encoding hs.
+func appendFrame(b []byte, hs []Header, block []byte, hlen int, payload []byte) ([]byte, error) {
+	total := minFrameLen + hlen + len(payload)
 	if total > DefaultMaxFrameLen {
 		return b, tooLarge("total_length", "%d over the limit of %d", total, DefaultMaxFrameLen)
 	}
-
 	start := len(b)
-	b = slices.Grow(b, total)
-	b = binary.BigEndian.AppendUint32(b, uint32(total))
-	b = binary.BigEndian.AppendUint32(b, uint32(hlen))
-	pcrc := crcPrelude(b[start:])
-	b = binary.BigEndian.AppendUint32(b, pcrc)
-	for i := range f.Headers {
-		b = appendHeader(b, &f.Headers[i])
+	b = slices.Grow(b, total)[:start+total]
+	out := b[start:]
+	binary.BigEndian.PutUint32(out[0:], uint32(total))
+	binary.BigEndian.PutUint32(out[4:], uint32(hlen))
+	pcrc := crcPrelude(out)
+	binary.BigEndian.PutUint32(out[8:], pcrc)
+	p := preludeLen
+	if block != nil {
+		p += copy(out[p:], block)
+	} else {
+		for i := range hs {
+			p += putHeader(out[p:], &hs[i])
+		}
 	}
-	b = append(b, f.Payload...)
-	return binary.BigEndian.AppendUint32(b, crcUpdate(pcrc, b[start+8:])), nil
+	end := total - crcLen
+	var crc uint32
+	if len(payload) <= largeChunk {
+		copy(out[p:], payload)
+		crc = crcUpdate(pcrc, out[8:end])
+	} else {
+		// Copy and checksum a large payload piece by piece, while each piece is in cache.
+		crc = crcUpdate(pcrc, out[8:p])
+		for q := payload; len(q) > 0; {
+			n := copy(out[p:p+min(len(q), largeChunk)], q)
+			crc = crcUpdate(crc, out[p:p+n])
+			p += n
+			q = q[n:]
+		}
+	}
+	binary.BigEndian.PutUint32(out[end:], crc)
+	return b, nil
 }
 
 // MarshalBinary returns the encoded frame in a new slice. It implements
@@ -355,10 +390,10 @@ func checkDuplicates(hs []Header, t *interner) *Error {
 	}
 	var seen map[string]struct{}
 	if t != nil {
-		if t.names == nil {
-			t.names = make(map[string]struct{}, len(hs))
+		if t.seenNames == nil {
+			t.seenNames = make(map[string]struct{}, len(hs))
 		}
-		seen = t.names
+		seen = t.seenNames
 		clear(seen)
 	} else {
 		seen = make(map[string]struct{}, len(hs))

@@ -257,36 +257,43 @@ type Header struct {
 	Value Value
 }
 
-// appendHeader appends h to b. The caller has checked the header with checkHeader.
-func appendHeader(b []byte, h *Header) []byte {
-	b = append(b, byte(len(h.Name)))
-	b = append(b, h.Name...)
+// putHeader writes h at the start of b, which has room for it, and returns its length. The
+// caller has checked the header with checkHeader.
+func putHeader(b []byte, h *Header) int {
+	b[0] = byte(len(h.Name))
+	n := 1 + copy(b[1:], h.Name)
 	v := &h.Value
-	b = append(b, byte(v.typ))
+	b[n] = byte(v.typ)
+	n++
 	switch v.typ {
 	case TypeByte:
-		b = append(b, byte(v.num))
+		b[n] = byte(v.num)
+		n++
 	case TypeInt16:
-		b = binary.BigEndian.AppendUint16(b, uint16(v.num))
+		binary.BigEndian.PutUint16(b[n:], uint16(v.num))
+		n += 2
 	case TypeInt32:
-		b = binary.BigEndian.AppendUint32(b, uint32(v.num))
+		binary.BigEndian.PutUint32(b[n:], uint32(v.num))
+		n += 4
 	case TypeInt64, TypeTimestamp:
-		b = binary.BigEndian.AppendUint64(b, uint64(v.num))
+		binary.BigEndian.PutUint64(b[n:], uint64(v.num))
+		n += 8
 	case TypeUUID:
-		b = binary.BigEndian.AppendUint64(b, uint64(v.num))
-		b = binary.BigEndian.AppendUint64(b, v.lo)
+		binary.BigEndian.PutUint64(b[n:], uint64(v.num))
+		binary.BigEndian.PutUint64(b[n+8:], v.lo)
+		n += 16
 	case TypeString:
 		if v.b == nil {
-			b = binary.BigEndian.AppendUint16(b, uint16(len(v.s)))
-			b = append(b, v.s...)
+			binary.BigEndian.PutUint16(b[n:], uint16(len(v.s)))
+			n += 2 + copy(b[n+2:], v.s)
 			break
 		}
 		fallthrough
 	case TypeBytes:
-		b = binary.BigEndian.AppendUint16(b, uint16(len(v.b)))
-		b = append(b, v.b...)
+		binary.BigEndian.PutUint16(b[n:], uint16(len(v.b)))
+		n += 2 + copy(b[n+2:], v.b)
 	}
-	return b
+	return n
 }
 
 // checkHeader reports why h cannot be encoded, or nil. It returns the header's encoded length.
@@ -294,7 +301,7 @@ func checkHeader(h *Header) (int, *Error) {
 	if len(h.Name) == 0 || len(h.Name) > MaxNameLen {
 		return 0, malformed("header name", "%q: length %d outside 1..%d", truncName(h.Name), len(h.Name), MaxNameLen)
 	}
-	if !utf8.ValidString(h.Name) {
+	if !validName(h.Name) {
 		return 0, malformed("header name", "%q: not valid UTF-8", h.Name)
 	}
 	if !h.Value.set {
@@ -305,6 +312,26 @@ func checkHeader(h *Header) (int, *Error) {
 		return 0, tooLarge("header value", "%q: %d bytes, limit %d", h.Name, n-2, MaxValueLen)
 	}
 	return 1 + len(h.Name) + 1 + n, nil
+}
+
+// validName reports whether s is valid UTF-8, with a fast path for ASCII, which header names
+// nearly always are: eight bytes at a time.
+func validName(s string) bool {
+	t := s
+	for len(t) >= 8 {
+		x := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+			uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+		if x&0x8080808080808080 != 0 {
+			return utf8.ValidString(s)
+		}
+		t = t[8:]
+	}
+	for i := 0; i < len(t); i++ {
+		if t[i] >= utf8.RuneSelf {
+			return utf8.ValidString(s)
+		}
+	}
+	return true
 }
 
 func truncName(s string) string {
@@ -319,7 +346,10 @@ func truncName(s string) string {
 // cache: memory stays bounded whatever a hostile stream sends, at the price of an allocation
 // when two strings in use collide.
 type interner struct {
-	slots [internSlots]string
+	// names holds only valid UTF-8 header names; values holds string values, which are not
+	// validated, so the two never share a table.
+	names  [internSlots]string
+	values [internSlots]string
 	// seen holds hashes of string values met once; a value is interned the second time it is
 	// seen, so values that never repeat (identifiers, say) cost no allocation at all.
 	seen [internSlots]uint32
@@ -338,8 +368,8 @@ type interner struct {
 	lastOff   [16]int
 	lastN     int
 	lastUTF8  bool
-	// names is reused for duplicate detection in frames with many headers.
-	names map[string]struct{}
+	// seenNames is reused for duplicate detection in frames with many headers.
+	seenNames map[string]struct{}
 }
 
 const internSlots = 512
@@ -367,7 +397,7 @@ func hashBytes(b []byte) uint32 {
 // name returns b as an interned string and reports whether it is valid UTF-8.
 func (t *interner) name(b []byte) (string, bool) {
 	h := hashBytes(b)
-	slot := &t.slots[h%internSlots]
+	slot := &t.names[h%internSlots]
 	if *slot == string(b) {
 		return *slot, true
 	}
@@ -384,13 +414,13 @@ func (t *interner) value(b []byte) string {
 		return ""
 	}
 	h := hashBytes(b)
-	i := (h >> 9) % internSlots // a different slot choice than names, to spread the table
-	if t.slots[i] == string(b) {
-		return t.slots[i]
+	i := h % internSlots
+	if t.values[i] == string(b) {
+		return t.values[i]
 	}
 	if t.seen[i] == h {
-		t.slots[i] = string(b)
-		return t.slots[i]
+		t.values[i] = string(b)
+		return t.values[i]
 	}
 	t.seen[i] = h
 	return ""

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/framewire/eventstream"
@@ -25,6 +27,12 @@ func FuzzReader(f *testing.F) {
 	}
 	f.Add(buf.Bytes())
 	f.Add([]byte{})
+	corpus, _ := filepath.Glob(filepath.Join("..", "testdata", "corpus", "*.bin"))
+	for _, name := range corpus {
+		if b, err := os.ReadFile(name); err == nil && len(b) < 64<<10 {
+			f.Add(b)
+		}
+	}
 	f.Add([]byte("\x00\x00\x00\x10\x00\x00\x00\x00"))
 
 	f.Fuzz(func(t *testing.T, data []byte) {

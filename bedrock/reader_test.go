@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -385,5 +387,68 @@ func TestChunkMetrics(t *testing.T) {
 		if got != tc.want || ok != tc.ok {
 			t.Errorf("%s: got %+v %v", tc.chunk, got, ok)
 		}
+	}
+}
+
+// TestReaderCorpus reads the Bedrock vectors of the project's conformance corpus, made by an
+// independent generator (internal/corpusgen).
+func TestReaderCorpus(t *testing.T) {
+	read := func(name string) (*Reader, []string, []string, error) {
+		b, err := os.ReadFile(filepath.Join("..", "testdata", "corpus", name+".bin"))
+		if err != nil {
+			t.Skipf("corpus not available: %v", err)
+		}
+		r := NewReader(bytes.NewReader(b))
+		types, payloads, err := readAll(r)
+		return r, types, payloads, err
+	}
+	text := func(f Family, payloads []string) string {
+		var s strings.Builder
+		for _, p := range payloads {
+			d, err := TextDelta(f, []byte(p))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.WriteString(d)
+		}
+		return s.String()
+	}
+
+	r, types, payloads, err := read("bedrock-chunks")
+	if err != io.EOF || len(types) != 17 || !r.Complete() || text(FamilyClaude, payloads) == "" {
+		t.Errorf("bedrock-chunks: %d events, %v, Complete %v", len(types), err, r.Complete())
+	}
+	if _, ok := r.InvocationMetrics(); !ok {
+		t.Error("bedrock-chunks: no invocation metrics")
+	}
+	full := text(FamilyClaude, payloads)
+
+	r, types, payloads, err = read("bedrock-chunks-incomplete")
+	if err != io.EOF || len(types) != 15 || r.Complete() || text(FamilyClaude, payloads) != full {
+		t.Errorf("bedrock-chunks-incomplete: %d events, %v, Complete %v", len(types), err, r.Complete())
+	}
+
+	r, types, payloads, err = read("bedrock-converse-stream")
+	if err != io.EOF || len(types) != 9 || !r.Complete() || text(FamilyConverse, payloads) == "" {
+		t.Errorf("bedrock-converse-stream: %d events %v, %v, Complete %v", len(types), types, err, r.Complete())
+	}
+	for _, p := range payloads {
+		if strings.Contains(p, `"p":`) {
+			t.Errorf("padding left in %s", p)
+		}
+	}
+
+	var ex *Exception
+	_, types, _, err = read("bedrock-exception")
+	if !errors.As(err, &ex) || ex.Type != ThrottlingException || ex.Message == "" || len(types) != 0 {
+		t.Errorf("bedrock-exception: %v", err)
+	}
+	_, types, _, err = read("bedrock-model-stream-error")
+	if !errors.As(err, &ex) || ex.Type != ModelStreamErrorException || ex.OriginalStatusCode == 0 || ex.OriginalMessage == "" || len(types) != 2 {
+		t.Errorf("bedrock-model-stream-error: %d events, %#v", len(types), err)
+	}
+	var se *StreamError
+	if _, _, _, err = read("error-frame"); !errors.As(err, &se) || se.Code != "InternalFailure" || se.Message == "" {
+		t.Errorf("error-frame: %v", err)
 	}
 }

@@ -276,3 +276,39 @@ func TestWriterWriteError(t *testing.T) {
 		t.Errorf("failed write counted: %d", w.Frames())
 	}
 }
+
+// TestWriterMatchesServiceBytes compares the Writer's frames, byte for byte, with frames laid
+// out by hand as the service sends them.
+func TestWriterMatchesServiceBytes(t *testing.T) {
+	model := `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}`
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	w.WriteChunk([]byte(model))
+	fs := decodeAll(t, buf.Bytes())
+	var env struct{ P string }
+	json.Unmarshal(fs[0].Payload, &env)
+	if want := serviceChunk(model, env.P); !bytes.Equal(buf.Bytes(), want) {
+		t.Errorf("chunk\n got %q\nwant %q", buf.Bytes(), want)
+	}
+
+	buf.Reset()
+	w.WriteEvent("messageStop", []byte(`{"stopReason":"end_turn"}`))
+	fs = decodeAll(t, buf.Bytes())
+	json.Unmarshal(fs[0].Payload, &env)
+	if want := serviceEvent("messageStop", `{"stopReason":"end_turn","p":"`+env.P+`"}`); !bytes.Equal(buf.Bytes(), want) {
+		t.Errorf("event\n got %q\nwant %q", buf.Bytes(), want)
+	}
+
+	buf.Reset()
+	w.WriteException(&Exception{Type: ModelStreamErrorException, Message: "m", OriginalStatusCode: 500, OriginalMessage: "o"})
+	if want := serviceException(ModelStreamErrorException, `{"message":"m","originalStatusCode":500,"originalMessage":"o"}`); !bytes.Equal(buf.Bytes(), want) {
+		t.Errorf("exception\n got %q\nwant %q", buf.Bytes(), want)
+	}
+
+	buf.Reset()
+	w.WriteError("InternalFailure", "The request processing has failed because of an unknown error.")
+	want := rawFrame([]hdr{str(":error-code", "InternalFailure"), str(":error-message", "The request processing has failed because of an unknown error."), str(":message-type", "error")}, "")
+	if !bytes.Equal(buf.Bytes(), want) {
+		t.Errorf("error frame\n got %q\nwant %q", buf.Bytes(), want)
+	}
+}

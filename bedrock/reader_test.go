@@ -452,3 +452,18 @@ func TestReaderCorpus(t *testing.T) {
 		t.Errorf("error-frame: %v", err)
 	}
 }
+
+func TestReaderDecoderLimits(t *testing.T) {
+	big := serviceChunk(`{"outputText":"`+strings.Repeat("x", 5000)+`"}`, "a")
+	r := NewReader(bytes.NewReader(cat(serviceChunk(`{"outputText":"a"}`, "b"), big)))
+	r.Decoder().MaxFrameLen = 4096
+	if _, err := r.Next(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Next(); !errors.Is(err, eventstream.ErrTooLarge) {
+		t.Fatalf("frame over the limit: %v", err)
+	}
+	if r.Complete() {
+		t.Error("Complete after an error")
+	}
+}

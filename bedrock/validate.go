@@ -23,7 +23,8 @@ const (
 	OpConverseStream           Operation = "ConverseStream"
 )
 
-// Limits and patterns of the Bedrock Runtime API.
+// Limits and patterns of the Bedrock Runtime API. ValidateRequest matches each pattern against
+// the whole value, as the service does.
 const (
 	// MaxModelIDLen is the longest model ID, in characters.
 	MaxModelIDLen = 2048

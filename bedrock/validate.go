@@ -60,6 +60,7 @@ const (
 	HeaderTrace               = "X-Amzn-Bedrock-Trace"
 	HeaderGuardrailIdentifier = "X-Amzn-Bedrock-GuardrailIdentifier"
 	HeaderGuardrailVersion    = "X-Amzn-Bedrock-GuardrailVersion"
+	HeaderPerformanceLatency  = "X-Amzn-Bedrock-PerformanceConfig-Latency"
 )
 
 // ValidateRequest checks a request to operation op as the service does before running the
@@ -73,6 +74,7 @@ const (
 //   - modelID: 1..2048 characters matching [ModelIDPattern] ([ConverseModelIDPattern] for
 //     Converse and ConverseStream);
 //   - InvokeModel operations: X-Amzn-Bedrock-Trace one of ENABLED, DISABLED, ENABLED_FULL;
+//     X-Amzn-Bedrock-PerformanceConfig-Latency one of standard, optimized;
 //     X-Amzn-Bedrock-GuardrailIdentifier at most 2048 characters matching
 //     [GuardrailIdentifierPattern]; X-Amzn-Bedrock-GuardrailVersion matching
 //     [GuardrailVersionPattern]; body at most 25,000,000 bytes;
@@ -82,7 +84,7 @@ const (
 //     "amazon-bedrock-guardrailConfig" in the body needs a guardrail identifier;
 //   - Converse operations: "messages" a list of objects whose "role" is user or assistant
 //     and whose "content" is a list of one-member objects; the conversation starts with a
-//     user message and alternates roles.
+//     user message and alternates roles (a prompt ARN as model ID may leave "messages" out).
 func ValidateRequest(op Operation, modelID string, h http.Header, body []byte) *APIError {
 	invoke := op == OpInvoke || op == OpInvokeWithResponseStream
 	converse := op == OpConverse || op == OpConverseStream
@@ -105,6 +107,9 @@ func ValidateRequest(op Operation, modelID string, h http.Header, body []byte) *
 			default:
 				v.add(fmt.Sprintf("Value '%s' at 'trace' failed to satisfy constraint: Member must satisfy enum value set: [ENABLED, DISABLED, ENABLED_FULL]", tr))
 			}
+		}
+		if pl, ok := headerValue(h, HeaderPerformanceLatency); ok && pl != "standard" && pl != "optimized" {
+			v.add(fmt.Sprintf("Value '%s' at 'performanceConfigLatency' failed to satisfy constraint: Member must satisfy enum value set: [standard, optimized]", pl))
 		}
 		ident, _ = headerValue(h, HeaderGuardrailIdentifier)
 		if ident != "" {
@@ -146,6 +151,9 @@ func ValidateRequest(op Operation, modelID string, h http.Header, body []byte) *
 	if converse {
 		if doc == nil {
 			return NewAPIError(ErrValidation, "Malformed input request: the body must be a JSON object, please reformat your input and try again.")
+		}
+		if _, ok := doc["messages"]; !ok && strings.Contains(modelID, ":prompt/") {
+			return nil // a managed prompt brings its own messages
 		}
 		return checkConversation(doc["messages"])
 	}

@@ -102,6 +102,10 @@ func TestValidateHeaders(t *testing.T) {
 		{"trace enabled", jsonHeader(HeaderTrace, "ENABLED"), `{}`, ""},
 		{"trace disabled", jsonHeader(HeaderTrace, "DISABLED"), `{}`, ""},
 		{"trace full", jsonHeader(HeaderTrace, "ENABLED_FULL"), `{}`, ""},
+		{"latency standard", jsonHeader(HeaderPerformanceLatency, "standard"), `{}`, ""},
+		{"latency optimized", jsonHeader(HeaderPerformanceLatency, "optimized"), `{}`, ""},
+		{"latency fast", jsonHeader(HeaderPerformanceLatency, "fast"), `{}`,
+			"1 validation error detected: Value 'fast' at 'performanceConfigLatency' failed to satisfy constraint: Member must satisfy enum value set: [standard, optimized]"},
 		{"trace lower case", jsonHeader(HeaderTrace, "enabled"), `{}`,
 			"1 validation error detected: Value 'enabled' at 'trace' failed to satisfy constraint: Member must satisfy enum value set: [ENABLED, DISABLED, ENABLED_FULL]"},
 		{"trace empty", jsonHeader(HeaderTrace, ""), `{}`,
@@ -217,6 +221,13 @@ func TestValidateConverse(t *testing.T) {
 	// Converse ignores the InvokeModel headers: its trace and guardrail live in the body.
 	if err := ValidateRequest(OpConverse, id, jsonHeader(HeaderTrace, "bogus", HeaderGuardrailIdentifier, "ABC"), []byte(`{"messages":[{"role":"user","content":[{"text":"a"}]}]}`)); err != nil {
 		t.Errorf("converse with invoke headers: %v", err)
+	}
+	prompt := "arn:aws:bedrock:us-east-1:123456789012:prompt/ABCDEFGHIJ:3"
+	if err := ValidateRequest(OpConverseStream, prompt, jsonHeader(), []byte(`{"promptVariables":{"x":{"text":"y"}}}`)); err != nil {
+		t.Errorf("prompt ARN without messages: %v", err)
+	}
+	if err := ValidateRequest(OpConverseStream, id, jsonHeader(), []byte(`{"promptVariables":{"x":{"text":"y"}}}`)); err == nil {
+		t.Error("model ID without messages accepted")
 	}
 	if err := ValidateRequest("Chat", id, jsonHeader(), []byte(`{}`)); err == nil {
 		t.Error("unknown operation accepted")

@@ -202,17 +202,17 @@ func TestDelayDirectives(t *testing.T) {
 	srv := NewServer(Config{})
 	defer srv.Close()
 	start := time.Now()
-	resp := post(t, srv.Client(), srv.URL, claude, "converse-stream", converseBody("a b c d e f g [[mock delay=200ms]]"))
+	resp := post(t, srv.Client(), srv.URL, claude, "converse-stream", converseBody("a b c d e f g [[mock delay=500ms]]"))
 	// The headers come at once; the first frame after the delay.
-	if d := time.Since(start); d > 150*time.Millisecond {
+	if d := time.Since(start); d > 400*time.Millisecond {
 		t.Errorf("headers after %v", d)
 	}
 	r := bedrock.NewReader(resp.Body)
 	if _, err := r.Next(); err != nil {
 		t.Fatal(err)
 	}
-	if d := time.Since(start); d < 200*time.Millisecond {
-		t.Errorf("first frame after %v, want at least 200ms", d)
+	if d := time.Since(start); d < 500*time.Millisecond {
+		t.Errorf("first frame after %v, want at least 500ms", d)
 	}
 	resp.Body.Close()
 

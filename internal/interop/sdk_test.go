@@ -287,7 +287,8 @@ func TestDirectivesGiveTypedErrors(t *testing.T) {
 	}
 
 	// The SDK takes a frame cut off by the end of the body for a clean end of stream
-	// (see SPEC.md section 7): all it can see is that fewer chunks arrived.
+	// (its decoder maps io.ErrUnexpectedEOF to io.EOF): all it can see is that fewer chunks
+	// arrived.
 	text, n, err = invokeStream(ctx, c, words+" [[mock truncate after=2]]")
 	if n != 2 {
 		t.Errorf("truncate: %d chunks (%q, %v), want 2", n, text, err)

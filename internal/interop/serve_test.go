@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -120,6 +121,22 @@ func TestServeCommandTLS(t *testing.T) {
 	}
 	if _, err := os.Stat(caFile); !os.IsNotExist(err) {
 		t.Errorf("CA file left behind: %v", err)
+	}
+}
+
+func TestServeDefaultAddress(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:8085")
+	if err != nil {
+		t.Skipf("port 8085 is taken: %v", err)
+	}
+	ln.Close()
+	cmd, out, stderr := startServe(t, buildCommand(t))
+	if !out.Scan() || !strings.Contains(out.Text(), "http://127.0.0.1:8085") {
+		t.Fatalf("first line %q; stderr: %s", out.Text(), stderr)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("exit after SIGTERM: %v", err)
 	}
 }
 

@@ -15,8 +15,9 @@ import (
 	"github.com/framewire/eventstream/bedrock/bedrocktest"
 )
 
-// bodyWithoutWriteTo keeps net/http from closing the connection under an open stream when
-// the SDK closes the request body early (see SPEC.md section 7).
+// bodyWithoutWriteTo keeps net/http from closing the connection under an open stream: the
+// SDK closes the request body when the response arrives, and the closed body's WriteTo would
+// report an error to net/http's write loop.
 type bodyWithoutWriteTo struct{ c *http.Client }
 
 func (b bodyWithoutWriteTo) Do(r *http.Request) (*http.Response, error) {

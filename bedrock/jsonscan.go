@@ -1,5 +1,7 @@
 package bedrock
 
+import "encoding/json"
+
 // A tiny scanner over JSON text that encoding/json has already accepted (json.Valid), used on
 // the hot path to find a member of an object without allocating. On text that is not valid
 // JSON it returns garbage but never reads out of bounds.
@@ -98,6 +100,17 @@ func valueEnd(d []byte, i int) int {
 		}
 	}
 	return len(d)
+}
+
+// keyIs reports whether the raw key k (as next returns it) names name, escapes resolved.
+func keyIs(k []byte, name string) bool {
+	if !hasByte(k, '\\') {
+		return string(k) == name
+	}
+	var s string
+	q := make([]byte, 0, len(k)+2)
+	q = append(append(append(q, '"'), k...), '"')
+	return json.Unmarshal(q, &s) == nil && s == name
 }
 
 // hasByte reports whether b holds c.

@@ -184,7 +184,7 @@ func (r *Reader) stripPadding(m members, obj []byte) []byte {
 	scan := m
 	found := false
 	for k, _, ok := scan.next(); ok; k, _, ok = scan.next() {
-		if string(k) == "p" {
+		if keyIs(k, "p") {
 			found = true
 			break
 		}
@@ -195,7 +195,7 @@ func (r *Reader) stripPadding(m members, obj []byte) []byte {
 	b := append(r.buf[:0], '{')
 	first := true
 	for k, v, ok := m.next(); ok; k, v, ok = m.next() {
-		if string(k) == "p" {
+		if keyIs(k, "p") {
 			continue
 		}
 		if !first {

@@ -467,3 +467,10 @@ func TestReaderDecoderLimits(t *testing.T) {
 		t.Error("Complete after an error")
 	}
 }
+
+func TestReaderEscapedPaddingKey(t *testing.T) {
+	ev, err := NewReader(bytes.NewReader(serviceEvent("messageStop", `{"stopReason":"end_turn","\u0070":"abc"}`))).Next()
+	if err != nil || string(ev.Payload) != `{"stopReason":"end_turn"}` {
+		t.Errorf("got %s, %v", ev.Payload, err)
+	}
+}

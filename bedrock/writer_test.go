@@ -312,3 +312,21 @@ func TestWriterMatchesServiceBytes(t *testing.T) {
 		t.Errorf("error frame\n got %q\nwant %q", buf.Bytes(), want)
 	}
 }
+
+func TestWriterSeed(t *testing.T) {
+	write := func(seed uint64) []byte {
+		var buf bytes.Buffer
+		w := NewWriter(&buf)
+		w.Seed(seed)
+		for _, c := range Chunks(FamilyClaude, "the same words every time, or not", Usage{}) {
+			w.WriteChunk(c)
+		}
+		return buf.Bytes()
+	}
+	if a, b := write(7), write(7); !bytes.Equal(a, b) {
+		t.Error("same seed, different bytes")
+	}
+	if a, b := write(7), write(8); bytes.Equal(a, b) {
+		t.Error("different seeds, same bytes")
+	}
+}

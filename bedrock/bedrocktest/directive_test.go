@@ -164,7 +164,8 @@ func TestCorruptDirective(t *testing.T) {
 }
 
 func TestTruncateDirective(t *testing.T) {
-	srv := NewServer(Config{})
+	logs := make(chan LogEntry, 10)
+	srv := NewServer(Config{Log: func(e LogEntry) { logs <- e }})
 	defer srv.Close()
 	for _, c := range []struct {
 		name   string
@@ -186,6 +187,9 @@ func TestTruncateDirective(t *testing.T) {
 			// The decoder received part of frame 4.
 			if off := r.Decoder().InputOffset(); off <= 0 {
 				t.Errorf("input offset %d", off)
+			}
+			if e := <-logs; !e.Aborted || e.Frames != 4 || !strings.HasSuffix(e.String(), " aborted") {
+				t.Errorf("log entry %+v", e)
 			}
 		})
 	}

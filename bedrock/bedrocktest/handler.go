@@ -85,13 +85,10 @@ func (h *handler) serve(x *exchange) {
 	r := x.r
 	rest, ok := strings.CutPrefix(r.URL.EscapedPath(), "/model/")
 	i := strings.LastIndexByte(rest, '/')
-	if !ok || i <= 0 {
-		x.fail(&bedrock.APIError{Name: "UnknownOperationException", StatusCode: http.StatusNotFound})
-		return
-	}
 	op, known := operations[rest[i+1:]]
-	if !known || r.Method != http.MethodPost {
-		x.fail(&bedrock.APIError{Name: "UnknownOperationException", StatusCode: http.StatusNotFound})
+	if !ok || i <= 0 || !known || r.Method != http.MethodPost {
+		x.fail(&bedrock.APIError{Name: "UnknownOperationException", StatusCode: http.StatusNotFound,
+			Message: "bedrocktest: no operation at " + r.Method + " " + r.URL.EscapedPath()})
 		return
 	}
 	x.log.Operation = string(op)
@@ -186,8 +183,9 @@ type plan struct {
 	faults        Faults
 }
 
-// usage estimates token counts (about four bytes of text a token, as the service's
-// tokenizers average for English) and latencies from the delays the faults ask for.
+// usage estimates token counts (about four characters a token, as tokenizers average for
+// English) and latencies: a first token after 150 ms, 10 ms between frames, plus the delays
+// the faults ask for.
 func (p *plan) usage(start time.Time, frames int) bedrock.Usage {
 	first := time.Since(start) + p.faults.Delay + 150*time.Millisecond
 	total := first + time.Duration(max(frames-1, 0))*(p.faults.ChunkDelay+10*time.Millisecond)

@@ -12,7 +12,7 @@ import (
 var directiveRE = regexp.MustCompile(`\[\[mock(?:\s[^\]]*)?\]\]`)
 
 // Faults is what the directives of a prompt, or the mock setting of a scenario rule, ask of
-// a reply. The zero value asks for nothing: the reply streams at once and completely.
+// a reply.
 type Faults struct {
 	// Exception is the camelCase member name of an exception frame sent after
 	// ExceptionAfter events, ending the stream ("exception=", "after=").
@@ -34,10 +34,11 @@ type Faults struct {
 	Error        string
 	FailAttempts int
 
-	// CorruptAfter >= 0 sends frame CorruptAfter+1 with a wrong message CRC ("corrupt
-	// after=N"); TruncateAfter >= 0 sends half of frame TruncateAfter+1 and then closes
-	// the connection ("truncate after=N"). -1 (or unset through NoFaults) asks for
-	// neither. A number past the last frame applies to the last frame.
+	// CorruptAfter >= 0 sends frame CorruptAfter+1 of a stream with a wrong message CRC
+	// ("corrupt after=N"); TruncateAfter >= 0 sends half of frame TruncateAfter+1 and then
+	// cuts the connection ("truncate after=N"; on InvokeModel and Converse, half the body).
+	// -1 asks for neither, as in the Faults that ParseDirectives returns for a prompt
+	// without directives. A number past the last frame applies to the last frame.
 	CorruptAfter  int
 	TruncateAfter int
 

@@ -172,24 +172,27 @@ func TestTruncateDirective(t *testing.T) {
 		client *http.Client
 	}{{"http1", srv.Client()}, {"h2c", h2cClient()}} {
 		t.Run(c.name, func(t *testing.T) {
-			resp := post(t, c.client, srv.URL, claude, "invoke-with-response-stream", claudeBody("one two three four five six seven [[mock truncate after=3]]"))
-			r := bedrock.NewReader(resp.Body)
-			defer resp.Body.Close()
-			n := 0
-			var err error
-			for ; err == nil; n++ {
-				_, err = r.Next()
-			}
-			n--
-			if n != 3 || err == io.EOF || err == nil {
-				t.Errorf("%d frames then %v; want 3 then a cut-off error", n, err)
-			}
-			// The decoder received part of frame 4.
-			if off := r.Decoder().InputOffset(); off <= 0 {
-				t.Errorf("input offset %d", off)
-			}
-			if e := <-logs; !e.Aborted || e.Frames != 4 || !strings.HasSuffix(e.String(), " aborted") {
-				t.Errorf("log entry %+v", e)
+			const words = "one two three four five six seven"
+			all := len(bedrock.Chunks(bedrock.FamilyClaude, words, bedrock.Usage{}))
+			// A count past the end cuts the last frame.
+			for _, after := range []int{3, 100} {
+				resp := post(t, c.client, srv.URL, claude, "invoke-with-response-stream",
+					claudeBody(words+" [[mock truncate after="+strconv.Itoa(after)+"]]"))
+				r := bedrock.NewReader(resp.Body)
+				n := 0
+				var err error
+				for ; err == nil; n++ {
+					_, err = r.Next()
+				}
+				n--
+				resp.Body.Close()
+				want := min(after, all-1)
+				if n != want || err == io.EOF || err == nil {
+					t.Errorf("after=%d: %d frames then %v; want %d then a cut-off error", after, n, err, want)
+				}
+				if e := <-logs; !e.Aborted || e.Frames != want+1 || !strings.HasSuffix(e.String(), " aborted") {
+					t.Errorf("after=%d: log entry %+v", after, e)
+				}
 			}
 		})
 	}

@@ -211,7 +211,7 @@ func (d *Decoder) decodeLarge(f *Frame, total, hlen int, pcrc uint32, lim *limit
 			copy(grown, st)
 			st = grown
 		}
-		m, err := d.read(st[len(st):min(cap(st), len(st)+largeChunk)])
+		m, err := d.read(st[len(st):min(cap(st), total, len(st)+largeChunk)])
 		if m < 0 || len(st)+m > cap(st) {
 			return d.fail(errBadRead)
 		}

@@ -349,3 +349,28 @@ func TestDecodeOverwrites(t *testing.T) {
 		t.Errorf("f1 changed by decoding f2: %v %q", v, f1.Payload)
 	}
 }
+
+// TestLargeFrameAfterLarger decodes a large frame into a Frame whose storage is already larger
+// than it: reading must stop at the frame's end and leave the next frame to the next Decode.
+func TestLargeFrameAfterLarger(t *testing.T) {
+	var stream []byte
+	sizes := []int{100 << 10, 40 << 10, 10, 3 * readBufLen, readBufLen + 1, 0}
+	for _, n := range sizes {
+		stream, _ = (&Frame{Payload: bytes.Repeat([]byte{'a'}, n)}).AppendBinary(stream)
+	}
+	for name, r := range map[string]io.Reader{
+		"whole":    bytes.NewReader(stream),
+		"one byte": iotest.OneByteReader(bytes.NewReader(stream)),
+	} {
+		d := NewDecoder(r)
+		var f Frame
+		for i, n := range sizes {
+			if err := d.Decode(&f); err != nil || len(f.Payload) != n {
+				t.Fatalf("%s: frame %d: %d bytes, %v; want %d bytes", name, i, len(f.Payload), err, n)
+			}
+		}
+		if err := d.Decode(&f); err != io.EOF {
+			t.Fatalf("%s: end: %v", name, err)
+		}
+	}
+}

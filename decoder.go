@@ -15,6 +15,11 @@ const (
 	largeChunk = 32 << 10
 	// maxEmptyReads bounds the Reads in a row that return no bytes and no error.
 	maxEmptyReads = 100
+	// align is the alignment the decoder keeps between a byte's stream offset, its place in
+	// the read buffer and its place in a frame's storage. Copies between buffers that agree on
+	// alignment run several times faster on CPUs whose block copy is slow from a misaligned
+	// source (seen here: 4 KiB in 225 ns instead of 40 ns).
+	align = 64
 )
 
 // A Decoder reads frames from a stream.
@@ -100,26 +105,38 @@ func (d *Decoder) Decode(f *Frame) error {
 	if d.buf == nil {
 		d.buf = make([]byte, readBufLen)
 	}
-	if err := d.fill(preludeLen); err != nil {
-		return err
+	if d.end-d.start < preludeLen {
+		if err := d.fill(preludeLen); err != nil {
+			return err
+		}
 	}
 	lim := d.limits()
 	total, hlen, pcrc, perr := readPrelude(d.buf[d.start:d.end], &lim)
 	if perr != nil {
 		return d.fail(perr)
 	}
-	if total > len(d.buf) {
+	if total > len(d.buf)-align {
 		return d.decodeLarge(f, total, hlen, pcrc, &lim)
 	}
-	if err := d.fill(total); err != nil {
-		return err
+	if d.end-d.start < total {
+		if err := d.fill(total); err != nil {
+			return err
+		}
 	}
-	frame := d.buf[d.start : d.start+total]
-	if perr := checkMessageCRC(frame, pcrc); perr != nil {
+	src := d.buf[d.start : d.start+total]
+	if perr := checkMessageCRC(src, pcrc); perr != nil {
 		return d.fail(perr)
 	}
-	f.buf = append(f.buf[:0], frame...)
-	if perr := f.parse(f.buf, hlen, &lim); perr != nil {
+	pad := d.start % align
+	st := f.buf[:cap(f.buf)]
+	if len(st) < pad+total {
+		st = make([]byte, total+align)
+		st = st[:cap(st)]
+	}
+	f.buf = st
+	frame := st[pad : pad+total]
+	copy(frame, src)
+	if perr := f.parse(frame, hlen, &lim); perr != nil {
 		return d.fail(perr)
 	}
 	d.start += total
@@ -127,14 +144,15 @@ func (d *Decoder) Decode(f *Frame) error {
 	return nil
 }
 
-// fill reads until the buffer holds n bytes (n <= len(d.buf)), moving the bytes it holds to
-// the front first so that each Read gets as much room as possible.
+// fill reads until the buffer holds n bytes (n <= len(d.buf)-align), moving the bytes it holds
+// to the front first (keeping their alignment) so that each Read gets as much room as possible.
 func (d *Decoder) fill(n int) error {
 	empty := 0
 	for d.end-d.start < n {
-		if d.start > 0 {
-			d.end = copy(d.buf, d.buf[d.start:d.end])
-			d.start = 0
+		if d.start >= align {
+			a := d.start % align
+			d.end = a + copy(d.buf[a:], d.buf[d.start:d.end])
+			d.start = a
 		}
 		m, err := d.read(d.buf[d.end:])
 		if m < 0 || m > len(d.buf)-d.end {
@@ -195,23 +213,29 @@ func (d *Decoder) fail(err error) error {
 // whose CRC is computed while they are in cache. The storage grows with the bytes that arrive,
 // never beyond total, so a prelude that declares a large frame and then stops costs little.
 func (d *Decoder) decodeLarge(f *Frame, total, hlen int, pcrc uint32, lim *limits) error {
+	// The frame goes at st[pad:end], aligned as it was in the read buffer and the stream.
+	pad := d.start % align
+	end := pad + total
+	// Storage grows to at most total+align, enough for the frame at any alignment, so that a
+	// stream of large frames at varying alignments does not allocate again.
+	limit := total + align
 	st := f.buf[:0]
-	if cap(st) < total {
-		st = make([]byte, 0, min(total, max(cap(st), 2*len(d.buf))))
+	if cap(st) < end {
+		st = make([]byte, 0, min(limit, max(cap(st), 2*len(d.buf))))
 	}
-	st = append(st, d.buf[d.start:d.end]...) // all of it belongs to this frame
+	st = append(st[:pad], d.buf[d.start:d.end]...) // all of it belongs to this frame
 	d.start, d.end = 0, 0
-	crcEnd := total - crcLen
-	crc := crcUpdate(pcrc, st[8:min(len(st), crcEnd)])
+	crcEnd := end - crcLen
 	done := min(len(st), crcEnd)
+	crc := crcUpdate(pcrc, st[pad+8:done])
 	empty := 0
-	for len(st) < total {
+	for len(st) < end {
 		if len(st) == cap(st) {
-			grown := make([]byte, len(st), min(total, 2*cap(st)))
+			grown := make([]byte, len(st), min(limit, 2*cap(st)))
 			copy(grown, st)
 			st = grown
 		}
-		m, err := d.read(st[len(st):min(cap(st), total, len(st)+largeChunk)])
+		m, err := d.read(st[len(st):min(cap(st), end, len(st)+largeChunk)])
 		if m < 0 || len(st)+m > cap(st) {
 			return d.fail(errBadRead)
 		}
@@ -220,7 +244,7 @@ func (d *Decoder) decodeLarge(f *Frame, total, hlen int, pcrc uint32, lim *limit
 			crc = crcUpdate(crc, st[done:hi])
 			done = hi
 		}
-		if len(st) == total {
+		if len(st) == end {
 			d.pending = err
 			break
 		}
@@ -242,7 +266,7 @@ func (d *Decoder) decodeLarge(f *Frame, total, hlen int, pcrc uint32, lim *limit
 	if want := binary.BigEndian.Uint32(st[crcEnd:]); want != crc {
 		return d.fail(checksum("message crc", want, crc))
 	}
-	if perr := f.parse(st, hlen, lim); perr != nil {
+	if perr := f.parse(st[pad:end], hlen, lim); perr != nil {
 		return d.fail(perr)
 	}
 	d.off += int64(total)

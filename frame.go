@@ -255,15 +255,22 @@ func (f *Frame) parseHeaders(block []byte, lim *limits) *Error {
 	if t.lastN > 0 && string(block) == string(t.lastBlock) && t.lastN <= lim.maxHeaders && (t.lastUTF8 || !lim.utf8) {
 		// The same header block as the last frame parsed (as in a stream of Bedrock chunks):
 		// reuse its headers, pointing byte and string values into this frame.
-		hs := append(f.Headers[:0], t.last[:t.lastN]...)
+		n := t.lastN
+		hs := f.Headers
+		if cap(hs) < n {
+			hs = make([]Header, n, len(t.last))
+		}
+		hs = hs[:n]
 		for i := range hs {
-			if v := &hs[i].Value; v.b != nil {
+			h, l := &hs[i], &t.last[i]
+			*h = *l
+			if v := &h.Value; v.b != nil {
 				off := t.lastOff[i]
 				v.b = block[off : off+len(v.b) : off+len(v.b)]
 				if v.typ == TypeString && v.s == "" {
 					// Seen again: intern the value now, if the interner takes it.
 					v.s = t.value(v.b)
-					t.last[i].Value.s = v.s
+					l.Value.s = v.s
 				}
 			}
 		}

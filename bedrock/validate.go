@@ -143,7 +143,9 @@ func ValidateRequest(op Operation, modelID string, h http.Header, body []byte) *
 		if invoke && ident != "" {
 			return NewAPIError(ErrValidation, fmt.Sprintf("Content type '%s' is not supported with a guardrail. Use application/json.", ct))
 		}
-		return NewAPIError(ErrValidation, fmt.Sprintf("Content type '%s' is not supported. Use application/json.", ct))
+		// The service's own wording for this refusal (the Go SDK sends
+		// application/octet-stream when InvokeModel is called without ContentType).
+		return NewAPIError(ErrValidation, "The provided Content Type is invalid or not supported for this model")
 	}
 	if !bodyJSON {
 		return NewAPIError(ErrValidation, "Malformed input request: the body is not valid JSON, please reformat your input and try again.")

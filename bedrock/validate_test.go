@@ -140,8 +140,8 @@ func TestValidateHeaders(t *testing.T) {
 			"2 validation errors detected: Value 'ON' at 'trace' failed to satisfy constraint: Member must satisfy enum value set: [ENABLED, DISABLED, ENABLED_FULL]; " +
 				"Value 'v1' at 'guardrailVersion' failed to satisfy constraint: Member must satisfy regular expression pattern: " + GuardrailVersionPattern},
 		{"content type with charset", http.Header{"Content-Type": {"application/json; charset=utf-8"}}, `{}`, ""},
-		{"content type missing", http.Header{}, `{}`, "Content type '' is not supported. Use application/json."},
-		{"content type octet-stream", http.Header{"Content-Type": {"application/octet-stream"}}, `{}`, "Content type 'application/octet-stream' is not supported. Use application/json."},
+		{"content type missing", http.Header{}, `{}`, "The provided Content Type is invalid or not supported for this model"},
+		{"content type octet-stream", http.Header{"Content-Type": {"application/octet-stream"}}, `{}`, "The provided Content Type is invalid or not supported for this model"},
 		{"body not JSON", jsonHeader(), `{"prompt":`, "Malformed input request: the body is not valid JSON, please reformat your input and try again."},
 		{"body empty", jsonHeader(), ``, "Malformed input request: the body is not valid JSON, please reformat your input and try again."},
 		{"body an array", jsonHeader(), `[1]`, ""},

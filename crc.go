@@ -60,8 +60,21 @@ func crcSlicing8(crc uint32, p []byte) uint32 {
 			t[4][crc>>24] ^ t[5][crc>>16&0xff] ^ t[6][crc>>8&0xff] ^ t[7][crc&0xff]
 		p = p[8:]
 	}
-	for _, v := range p {
-		crc = t[0][byte(crc)^v] ^ crc>>8
+	if k := len(p); k > 0 {
+		// The last k < 8 bytes in one step as well: byte i (xored with the register's byte i)
+		// is followed by k-1-i more bytes, so its contribution is crcTables[k-1-i]. The k
+		// lookups are independent, unlike a byte-at-a-time loop, where each waits for the last.
+		next := uint32(0)
+		if k < 4 {
+			next = crc >> (8 * k)
+		}
+		for i, v := range p {
+			if i < 4 {
+				v ^= byte(crc >> (8 * i))
+			}
+			next ^= t[k-1-i][v]
+		}
+		crc = next
 	}
 	return ^crc
 }

@@ -253,30 +253,41 @@ func (f *Frame) parseHeaders(block []byte, lim *limits) *Error {
 	}
 	t := f.intern
 	if t.lastN > 0 && string(block) == string(t.lastBlock) && t.lastN <= lim.maxHeaders && (t.lastUTF8 || !lim.utf8) {
-		// The same header block as the last frame parsed (as in a stream of Bedrock chunks):
-		// reuse its headers, pointing byte and string values into this frame.
-		n := t.lastN
-		hs := f.Headers
-		if cap(hs) < n {
-			hs = make([]Header, n, len(t.last))
-		}
-		hs = hs[:n]
-		for i := range hs {
-			h, l := &hs[i], &t.last[i]
-			*h = *l
-			if v := &h.Value; v.b != nil {
-				off := t.lastOff[i]
-				v.b = block[off : off+len(v.b) : off+len(v.b)]
-				if v.typ == TypeString && v.s == "" {
-					// Seen again: intern the value now, if the interner takes it.
-					v.s = t.value(v.b)
-					l.Value.s = v.s
-				}
-			}
-		}
-		f.Headers = hs
+		f.reuseHeaders(block)
 		return nil
 	}
+	return f.parseHeaderBlock(block, lim)
+}
+
+// reuseHeaders fills f with the headers of the last header block parsed, which equals block
+// (as in a stream of Bedrock chunks), pointing byte and string values into block.
+func (f *Frame) reuseHeaders(block []byte) {
+	t := f.intern
+	n := t.lastN
+	hs := f.Headers
+	if cap(hs) < n {
+		hs = make([]Header, n, len(t.last))
+	}
+	hs = hs[:n]
+	for i := range hs {
+		h, l := &hs[i], &t.last[i]
+		*h = *l
+		if v := &h.Value; v.b != nil {
+			off := t.lastOff[i]
+			v.b = block[off : off+len(v.b) : off+len(v.b)]
+			if v.typ == TypeString && v.s == "" {
+				// Seen again: intern the value now, if the interner takes it.
+				v.s = t.value(v.b)
+				l.Value.s = v.s
+			}
+		}
+	}
+	f.Headers = hs
+}
+
+// parseHeaderBlock parses a header block, checking every rule of the format.
+func (f *Frame) parseHeaderBlock(block []byte, lim *limits) *Error {
+	t := f.intern
 	t.lastN = 0
 	whole := block
 	hs := f.Headers[:0]

@@ -3,6 +3,7 @@ package eventstream
 import (
 	"hash/crc32"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 )
 
@@ -65,5 +66,29 @@ func TestCRCUpdateLengths(t *testing.T) {
 				t.Fatalf("crcUpdate(%08x, %d bytes) = %08x, want %08x", seed, n, got, want)
 			}
 		}
+	}
+}
+
+// BenchmarkMessageCRC compares hash/crc32 with crcUpdate, which finishes the last 0-15 bytes
+// with slicing-by-8, on message lengths whose tails are long (300 = 18*16 + 12).
+func BenchmarkMessageCRC(b *testing.B) {
+	p := make([]byte, 1<<20)
+	for i := range p {
+		p[i] = byte(i * 13)
+	}
+	var sink uint32
+	for _, n := range []int{60, 254, 300, 4187, 1 << 20} {
+		b.Run("impl=stdlib/size="+strconv.Itoa(n), func(b *testing.B) {
+			b.SetBytes(int64(n))
+			for b.Loop() {
+				sink += crc32.Update(sink, crc32.IEEETable, p[:n])
+			}
+		})
+		b.Run("impl=crcUpdate/size="+strconv.Itoa(n), func(b *testing.B) {
+			b.SetBytes(int64(n))
+			for b.Loop() {
+				sink += crcUpdate(sink, p[:n])
+			}
+		})
 	}
 }

@@ -121,7 +121,7 @@ func fromHeader(h eventstream.Header) Header {
 			val = ms
 		}
 	case eventstream.TypeUUID:
-		val = formatUUID(v.UUID())
+		val = v.String() // the canonical 8-4-4-4-12 form
 	}
 	j.Value = marshal(val)
 	return j
@@ -136,20 +136,6 @@ func marshal(v any) json.RawMessage {
 		panic("dump: " + err.Error()) // scalars of the types above always encode
 	}
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
-}
-
-func formatUUID(u [16]byte) string {
-	var buf [36]byte
-	hex.Encode(buf[0:8], u[0:4])
-	buf[8] = '-'
-	hex.Encode(buf[9:13], u[4:6])
-	buf[13] = '-'
-	hex.Encode(buf[14:18], u[6:8])
-	buf[18] = '-'
-	hex.Encode(buf[19:23], u[8:10])
-	buf[23] = '-'
-	hex.Encode(buf[24:], u[10:])
-	return string(buf[:])
 }
 
 func parseUUID(s string) ([16]byte, error) {

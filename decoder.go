@@ -224,7 +224,9 @@ func (d *Decoder) decodeLarge(f *Frame, total, hlen int, pcrc uint32, lim *limit
 		st = make([]byte, 0, min(limit, max(cap(st), 2*len(d.buf))))
 	}
 	st = append(st[:pad], d.buf[d.start:d.end]...) // all of it belongs to this frame
-	d.start, d.end = 0, 0
+	// The read buffer is empty now; the next frame's bytes go where they keep their alignment.
+	next := (pad + total) % align
+	d.start, d.end = next, next
 	crcEnd := end - crcLen
 	done := min(len(st), crcEnd)
 	crc := crcUpdate(pcrc, st[pad+8:done])

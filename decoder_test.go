@@ -374,3 +374,26 @@ func TestLargeFrameAfterLarger(t *testing.T) {
 		}
 	}
 }
+
+// TestAlignmentKept checks the decoder's alignment invariant, on which its copy speed rests:
+// a byte's place in the read buffer agrees with its stream offset modulo align, through
+// compaction and large frames.
+func TestAlignmentKept(t *testing.T) {
+	stream, frames := testStream(t)
+	for name, r := range map[string]io.Reader{
+		"whole":         bytes.NewReader(stream),
+		"half":          iotest.HalfReader(bytes.NewReader(stream)),
+		"1460 segments": &segmentReader{data: stream, seg: 1460},
+	} {
+		d := NewDecoder(r)
+		var f Frame
+		for i := range frames {
+			if err := d.Decode(&f); err != nil {
+				t.Fatalf("%s: frame %d: %v", name, i, err)
+			}
+			if int64(d.start%align) != d.off%align {
+				t.Fatalf("%s: after frame %d, buffer index %d and stream offset %d disagree", name, i, d.start, d.off)
+			}
+		}
+	}
+}

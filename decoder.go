@@ -127,10 +127,13 @@ func (d *Decoder) Decode(f *Frame) error {
 	if perr := checkMessageCRC(src, pcrc); perr != nil {
 		return d.fail(perr)
 	}
-	pad := d.start % align
+	pad, size := d.start%align, total+align
+	if int64(size) > lim.maxFrame {
+		pad, size = 0, total // no room for alignment within the limit
+	}
 	st := f.buf[:cap(f.buf)]
 	if len(st) < pad+total {
-		st = make([]byte, total+align)
+		st = make([]byte, size)
 		st = st[:cap(st)]
 	}
 	f.buf = st
@@ -214,18 +217,21 @@ func (d *Decoder) fail(err error) error {
 // never beyond total, so a prelude that declares a large frame and then stops costs little.
 func (d *Decoder) decodeLarge(f *Frame, total, hlen int, pcrc uint32, lim *limits) error {
 	// The frame goes at st[pad:end], aligned as it was in the read buffer and the stream.
-	pad := d.start % align
-	end := pad + total
 	// Storage grows to at most total+align, enough for the frame at any alignment, so that a
-	// stream of large frames at varying alignments does not allocate again.
-	limit := total + align
+	// stream of large frames at varying alignments does not allocate again; or to total, when
+	// that would pass the frame limit.
+	pad, limit := d.start%align, total+align
+	if int64(limit) > lim.maxFrame {
+		pad, limit = 0, total
+	}
+	end := pad + total
 	st := f.buf[:0]
 	if cap(st) < end {
 		st = make([]byte, 0, min(limit, max(cap(st), 2*len(d.buf))))
 	}
 	st = append(st[:pad], d.buf[d.start:d.end]...) // all of it belongs to this frame
 	// The read buffer is empty now; the next frame's bytes go where they keep their alignment.
-	next := (pad + total) % align
+	next := (d.start%align + total) % align
 	d.start, d.end = next, next
 	crcEnd := end - crcLen
 	done := min(len(st), crcEnd)

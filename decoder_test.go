@@ -397,3 +397,25 @@ func TestAlignmentKept(t *testing.T) {
 		}
 	}
 }
+
+// TestStorageWithinLimit checks that a frame's storage stays within MaxFrameLen even for a
+// frame of exactly that length, where there is no room left for alignment.
+func TestStorageWithinLimit(t *testing.T) {
+	for _, n := range []int{100, readBufLen / 2, 3 * readBufLen} {
+		frame := rawFrame(hdr("a", 7, str("v")), strings.Repeat("p", n))
+		for _, lead := range []int{0, 17} { // a frame in front shifts the alignment
+			stream := append(rawFrame("", strings.Repeat("x", lead)), frame...)
+			d := NewDecoder(iotest.HalfReader(bytes.NewReader(stream)))
+			d.MaxFrameLen = int64(max(len(frame), 16+lead))
+			var f Frame
+			for range 2 {
+				if err := d.Decode(&f); err != nil {
+					t.Fatalf("payload %d, lead %d: %v", n, lead, err)
+				}
+			}
+			if int64(cap(f.buf)) > d.MaxFrameLen || len(f.Payload) != n {
+				t.Errorf("payload %d, lead %d: storage %d for a limit of %d", n, lead, cap(f.buf), d.MaxFrameLen)
+			}
+		}
+	}
+}

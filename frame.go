@@ -98,7 +98,7 @@ func (f *Frame) AppendBinary(b []byte) ([]byte, error) {
 // checkHeaders reports why hs cannot be encoded, or returns the length of its header block.
 func checkHeaders(hs []Header) (int, error) {
 	if len(hs) > DefaultMaxHeaders {
-		return 0, malformed("header count", "%d headers, limit %d", len(hs), DefaultMaxHeaders)
+		return 0, malformed("header count", "%d is over the limit of %d", len(hs), DefaultMaxHeaders)
 	}
 	hlen := 0
 	for i := range hs {
@@ -112,7 +112,7 @@ func checkHeaders(hs []Header) (int, error) {
 		return 0, err
 	}
 	if hlen > DefaultMaxHeaderBlockLen {
-		return 0, tooLarge("headers_length", "%d over the limit of %d", hlen, DefaultMaxHeaderBlockLen)
+		return 0, tooLarge("headers_length", "%d is over the limit of %d", hlen, DefaultMaxHeaderBlockLen)
 	}
 	return hlen, nil
 }
@@ -122,7 +122,7 @@ func checkHeaders(hs []Header) (int, error) {
 func appendFrame(b []byte, hs []Header, block []byte, hlen int, payload []byte) ([]byte, error) {
 	total := minFrameLen + hlen + len(payload)
 	if total > DefaultMaxFrameLen {
-		return b, tooLarge("total_length", "%d over the limit of %d", total, DefaultMaxFrameLen)
+		return b, tooLarge("total_length", "%d is over the limit of %d", total, DefaultMaxFrameLen)
 	}
 	start := len(b)
 	b = slices.Grow(b, total)[:start+total]
@@ -180,7 +180,7 @@ func (f *Frame) UnmarshalBinary(b []byte) error {
 	}
 	if n != len(b) {
 		f.reset()
-		return malformed("total_length", "%d bytes after a %d-byte frame", len(b)-n, n)
+		return malformed("total_length", "%d leaves %d bytes after the frame", n, len(b)-n)
 	}
 	return nil
 }
@@ -296,14 +296,14 @@ func (f *Frame) parseHeaderBlock(block []byte, lim *limits) *Error {
 		i := len(hs)
 		if i == lim.maxHeaders {
 			f.Headers = hs
-			return malformed("header count", "more than %d headers", lim.maxHeaders)
+			return malformed("header count", "over the limit of %d", lim.maxHeaders)
 		}
 		nl := int(block[0])
 		if nl == 0 {
-			return malformed("header name", "header %d: empty name", i)
+			return malformed("header name", "of header %d is empty", i)
 		}
 		if 2+nl > len(block) {
-			return malformed("header name", "header %d: %d-byte name and type run past the header block", i, nl)
+			return malformed("header name", "of header %d (%d bytes) and its type run past the header block", i, nl)
 		}
 		// Streams repeat their header layout frame after frame, so the name at the same index
 		// in the previous frame is the first guess; the interner is the second.
@@ -312,19 +312,19 @@ func (f *Frame) parseHeaderBlock(block []byte, lim *limits) *Error {
 		if i < len(t.recent) && t.recent[i] == string(nb) {
 			name = t.recent[i]
 		} else if name, ok = t.name(nb); !ok {
-			return malformed("header name", "header %d: name %q is not valid UTF-8", i, nb)
+			return malformed("header name", "%q of header %d is not valid UTF-8", nb, i)
 		} else if i < len(t.recent) {
 			t.recent[i] = name
 		}
 		typ := HeaderType(block[1+nl])
 		block = block[2+nl:]
 		if typ > TypeUUID {
-			return malformed("header type", "header %d (%q): unknown type %d", i, name, typ)
+			return malformed("header type", "%d of header %d (%q) is unknown", byte(typ), i, name)
 		}
 		v := Value{typ: typ, set: true}
 		if n := valueLen[typ]; n >= 0 {
 			if len(block) < n {
-				return malformed("header value", "header %d (%q): %s value runs past the header block", i, name, typ)
+				return malformed("header value", "of header %d (%q, %s) runs past the header block", i, name, typ)
 			}
 			switch typ {
 			case TypeByte:
@@ -342,11 +342,11 @@ func (f *Frame) parseHeaderBlock(block []byte, lim *limits) *Error {
 			block = block[n:]
 		} else {
 			if len(block) < 2 {
-				return malformed("header value", "header %d (%q): %s length runs past the header block", i, name, typ)
+				return malformed("header value", "length of header %d (%q, %s) runs past the header block", i, name, typ)
 			}
 			l := int(binary.BigEndian.Uint16(block))
 			if 2+l > len(block) {
-				return malformed("header value", "header %d (%q): %d-byte %s value runs past the header block", i, name, l, typ)
+				return malformed("header value", "of header %d (%q, %s, %d bytes) runs past the header block", i, name, typ, l)
 			}
 			v.b = block[2 : 2+l : 2+l]
 			if i < len(t.lastOff) {
@@ -354,7 +354,7 @@ func (f *Frame) parseHeaderBlock(block []byte, lim *limits) *Error {
 			}
 			if typ == TypeString {
 				if lim.utf8 && !utf8.Valid(v.b) {
-					return malformed("header value", "header %d (%q): string is not valid UTF-8", i, name)
+					return malformed("header value", "of header %d (%q) is not valid UTF-8", i, name)
 				}
 				if i < len(t.recentValues) && t.recentValues[i] == string(v.b) {
 					v.s = t.recentValues[i]
@@ -400,7 +400,7 @@ func checkDuplicates(hs []Header, t *interner) *Error {
 		for i := 1; i < len(hs); i++ {
 			for j := range i {
 				if hs[i].Name == hs[j].Name {
-					return malformed("header name", "header %d: name %q repeats header %d", i, hs[i].Name, j)
+					return malformed("header name", "%q of header %d repeats header %d", hs[i].Name, i, j)
 				}
 			}
 		}
@@ -418,7 +418,7 @@ func checkDuplicates(hs []Header, t *interner) *Error {
 	}
 	for i := range hs {
 		if _, dup := seen[hs[i].Name]; dup {
-			return malformed("header name", "header %d: name %q repeats an earlier header", i, hs[i].Name)
+			return malformed("header name", "%q of header %d repeats an earlier header", hs[i].Name, i)
 		}
 		seen[hs[i].Name] = struct{}{}
 	}

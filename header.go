@@ -299,17 +299,17 @@ func putHeader(b []byte, h *Header) int {
 // checkHeader reports why h cannot be encoded, or nil. It returns the header's encoded length.
 func checkHeader(h *Header) (int, *Error) {
 	if len(h.Name) == 0 || len(h.Name) > MaxNameLen {
-		return 0, malformed("header name", "%q: length %d outside 1..%d", truncName(h.Name), len(h.Name), MaxNameLen)
+		return 0, malformed("header name", "%q has length %d, outside 1..%d", truncName(h.Name), len(h.Name), MaxNameLen)
 	}
 	if !validName(h.Name) {
-		return 0, malformed("header name", "%q: not valid UTF-8", h.Name)
+		return 0, malformed("header name", "%q is not valid UTF-8", h.Name)
 	}
 	if !h.Value.set {
-		return 0, malformed("header value", "%q: zero Value", h.Name)
+		return 0, malformed("header value", "of %q is the zero Value", h.Name)
 	}
 	n := h.Value.wireLen()
 	if n-2 > MaxValueLen && valueLen[h.Value.typ] < 0 {
-		return 0, tooLarge("header value", "%q: %d bytes, limit %d", h.Name, n-2, MaxValueLen)
+		return 0, tooLarge("header value", "of %q has %d bytes, over the limit of %d", h.Name, n-2, MaxValueLen)
 	}
 	return 1 + len(h.Name) + 1 + n, nil
 }

@@ -38,15 +38,15 @@ func readPrelude(p []byte, lim *limits) (total, hlen int, crc uint32, err *Error
 	}
 	switch {
 	case t < minFrameLen:
-		return 0, 0, 0, malformed("total_length", "%d below the %d-byte minimum", t, minFrameLen)
+		return 0, 0, 0, malformed("total_length", "%d is below the %d-byte minimum", t, minFrameLen)
 	case h > t-minFrameLen:
 		return 0, 0, 0, malformed("headers_length", "%d does not fit in a %d-byte frame", h, t)
 	case h > 0 && h < minHeaderLen:
-		return 0, 0, 0, malformed("headers_length", "%d shorter than the smallest header (%d bytes)", h, minHeaderLen)
+		return 0, 0, 0, malformed("headers_length", "%d is shorter than the smallest header (%d bytes)", h, minHeaderLen)
 	case int64(t) > lim.maxFrame:
-		return 0, 0, 0, tooLarge("total_length", "%d over the limit of %d", t, lim.maxFrame)
+		return 0, 0, 0, tooLarge("total_length", "%d is over the limit of %d", t, lim.maxFrame)
 	case int64(h) > int64(lim.maxBlock):
-		return 0, 0, 0, tooLarge("headers_length", "%d over the limit of %d", h, lim.maxBlock)
+		return 0, 0, 0, tooLarge("headers_length", "%d is over the limit of %d", h, lim.maxBlock)
 	}
 	return int(t), int(h), want, nil
 }

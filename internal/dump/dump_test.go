@@ -281,7 +281,7 @@ func TestEncodeErrors(t *testing.T) {
 		frames         int
 	}{
 		{"bad line after good ones", good + "\n\n" + good + "\n{\n", "dump: line 4: not a JSON frame", 2},
-		{"empty name", good + "\n" + `{"headers":[{"name":"","type":"bool","value":true}],"payload":""}`, `dump: line 2: cannot encode: header name "": length 0 outside 1..255: malformed frame`, 1},
+		{"empty name", good + "\n" + `{"headers":[{"name":"","type":"bool","value":true}],"payload":""}`, `dump: line 2: cannot encode: header name "" has length 0, outside 1..255: malformed frame`, 1},
 		{"duplicate name", `{"headers":[{"name":"a","type":"bool","value":true},{"name":"a","type":"bool","value":false}],"payload":""}`, `dump: line 1: cannot encode: header name`, 0},
 		{"value too long", `{"headers":[{"name":"a","type":"string","value":"` + strings.Repeat("x", 32768) + `"}],"payload":""}`, "dump: line 1: cannot encode: header value", 0},
 	}

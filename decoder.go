@@ -127,6 +127,10 @@ func (d *Decoder) Decode(f *Frame) error {
 	if perr := checkMessageCRC(src, pcrc); perr != nil {
 		return d.fail(perr)
 	}
+	if t := f.intern; t != nil && hlen > 0 && t.repeats(src[preludeLen:preludeLen+hlen], &lim) {
+		d.decodeRepeat(f, src, hlen, &lim)
+		return nil
+	}
 	pad, size := d.start%align, total+align
 	if int64(size) > lim.maxFrame {
 		pad, size = 0, total // no room for alignment within the limit
@@ -145,6 +149,30 @@ func (d *Decoder) Decode(f *Frame) error {
 	d.start += total
 	d.off += int64(total)
 	return nil
+}
+
+// decodeRepeat fills f from a checked frame in the read buffer whose header block repeats the
+// last one f parsed, as the frames of a Bedrock stream do: the headers are reused, pointing
+// into f's copy of that block, and only the payload is copied into f's storage.
+func (d *Decoder) decodeRepeat(f *Frame, src []byte, hlen int, lim *limits) {
+	total := len(src)
+	start, end := preludeLen+hlen, total-crcLen
+	n := end - start
+	pad, size := (d.start+start)%align, n+align
+	if int64(size) > lim.maxFrame {
+		pad, size = 0, n
+	}
+	st := f.buf[:cap(f.buf)]
+	if len(st) < pad+n {
+		st = make([]byte, size)
+		st = st[:cap(st)]
+	}
+	f.buf = st
+	f.Payload = st[pad : pad+n : pad+n]
+	copy(f.Payload, src[start:end])
+	f.reuseHeaders(nil)
+	d.start += total
+	d.off += int64(total)
 }
 
 // fill reads until the buffer holds n bytes (n <= len(d.buf)-align), moving the bytes it holds

@@ -443,3 +443,47 @@ func BenchmarkCopyAlignment(b *testing.B) {
 		})
 	}
 }
+
+// TestRepeatedHeaderBlocks decodes a stream whose frames mostly repeat their header block (the
+// decoder then reuses the parsed headers and copies only the payload) and checks every frame
+// against DecodeFrame, including frames whose values the interner has not taken yet.
+func TestRepeatedHeaderBlocks(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	blocks := []string{
+		hdr(":event-type", 7, str("chunk")) + hdr(":content-type", 7, str("application/json")) + hdr(":message-type", 7, str("event")),
+		hdr(":event-type", 7, str("chunk")) + hdr("raw", 6, str("\x00\x01")) + hdr("n", 4, "\x00\x00\x00\x07"),
+		hdr("long", 7, str(strings.Repeat("v", 300))),
+	}
+	var stream []byte
+	for i := range 300 {
+		b := blocks[0]
+		if i%17 == 5 {
+			b = blocks[1+r.IntN(2)]
+		}
+		stream = append(stream, rawFrame(b, strings.Repeat(string(rune('a'+i%26)), r.IntN(500)))...)
+	}
+	d := NewDecoder(iotest.HalfReader(bytes.NewReader(stream)))
+	var f, want Frame
+	off := 0
+	for i := 0; off < len(stream); i++ {
+		if err := d.Decode(&f); err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		n, err := DecodeFrame(stream[off:], &want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		off += n
+		if diff := cmp.Diff(&want, &f, frameCmp); diff != "" {
+			t.Fatalf("frame %d (-DecodeFrame +Decode):\n%s", i, diff)
+		}
+		for j, h := range f.Headers {
+			if h.Value.Type() == TypeString && h.Value.String() != want.Headers[j].Value.String() {
+				t.Fatalf("frame %d header %d: %q", i, j, h.Value.String())
+			}
+		}
+	}
+	if err := d.Decode(&f); err != io.EOF {
+		t.Fatal(err)
+	}
+}

@@ -251,16 +251,22 @@ func (f *Frame) parseHeaders(block []byte, lim *limits) *Error {
 	if f.intern == nil {
 		f.intern = new(interner)
 	}
-	t := f.intern
-	if t.lastN > 0 && string(block) == string(t.lastBlock) && t.lastN <= lim.maxHeaders && (t.lastUTF8 || !lim.utf8) {
+	if f.intern.repeats(block, lim) {
 		f.reuseHeaders(block)
 		return nil
 	}
 	return f.parseHeaderBlock(block, lim)
 }
 
+// repeats reports whether block is the last header block parsed without error, under limits
+// that accept it.
+func (t *interner) repeats(block []byte, lim *limits) bool {
+	return t.lastN > 0 && string(block) == string(t.lastBlock) && t.lastN <= lim.maxHeaders && (t.lastUTF8 || !lim.utf8)
+}
+
 // reuseHeaders fills f with the headers of the last header block parsed, which equals block
-// (as in a stream of Bedrock chunks), pointing byte and string values into block.
+// (as in a stream of Bedrock chunks). Byte and string values point into block, or, if block is
+// nil, into the interner's copy of it.
 func (f *Frame) reuseHeaders(block []byte) {
 	t := f.intern
 	n := t.lastN
@@ -273,8 +279,10 @@ func (f *Frame) reuseHeaders(block []byte) {
 		h, l := &hs[i], &t.last[i]
 		*h = *l
 		if v := &h.Value; v.b != nil {
-			off := t.lastOff[i]
-			v.b = block[off : off+len(v.b) : off+len(v.b)]
+			if block != nil {
+				off := t.lastOff[i]
+				v.b = block[off : off+len(v.b) : off+len(v.b)]
+			}
 			if v.typ == TypeString && v.s == "" {
 				// Seen again: intern the value now, if the interner takes it.
 				v.s = t.value(v.b)

@@ -8,20 +8,24 @@ import (
 	"testing"
 )
 
-func TestReaderChunkAllocs(t *testing.T) {
-	stream := chunkStream(t, 300)
-	r := NewReader(bytes.NewReader(stream))
-	for range 10 { // warm up: buffers grow, header names and values are interned
+// nextAllocs warms r up (buffers grow, header names and values are interned) and returns
+// the allocations of one more Next.
+func nextAllocs(t *testing.T, r *Reader) float64 {
+	t.Helper()
+	for range 10 {
 		if _, err := r.Next(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	allocs := testing.AllocsPerRun(200, func() {
+	return testing.AllocsPerRun(200, func() {
 		if _, err := r.Next(); err != nil {
 			t.Fatal(err)
 		}
 	})
-	if allocs > 0 {
+}
+
+func TestReaderChunkAllocs(t *testing.T) {
+	if allocs := nextAllocs(t, NewReader(bytes.NewReader(chunkStream(t, 300)))); allocs > 0 {
 		t.Errorf("Next on a chunk: %v allocations, want 0", allocs)
 	}
 }
@@ -32,18 +36,7 @@ func TestReaderConverseAllocs(t *testing.T) {
 	for range 300 {
 		w.WriteEvent("contentBlockDelta", []byte(`{"contentBlockIndex":0,"delta":{"text":"some words"}}`))
 	}
-	r := NewReader(&buf)
-	for range 10 {
-		if _, err := r.Next(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	allocs := testing.AllocsPerRun(200, func() {
-		if _, err := r.Next(); err != nil {
-			t.Fatal(err)
-		}
-	})
-	if allocs > 0 {
+	if allocs := nextAllocs(t, NewReader(&buf)); allocs > 0 {
 		t.Errorf("Next on a ConverseStream event: %v allocations, want 0", allocs)
 	}
 }

@@ -39,11 +39,13 @@ func TestDecodeAllocs(t *testing.T) {
 	d := NewDecoder(r)
 	var f Frame
 	decode := func() {
-		if err := d.Decode(&f); err == io.EOF {
+		err := d.Decode(&f)
+		if err == io.EOF {
 			r.Reset(stream)
 			d.Reset(r)
 			err = d.Decode(&f)
-		} else if err != nil {
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -94,22 +94,6 @@ func randomInner(t testing.TB, r *rand.Rand) []byte {
 	return b
 }
 
-// splitFrames splits a stream into its encoded frames.
-func splitFrames(t testing.TB, stream []byte) [][]byte {
-	t.Helper()
-	var out [][]byte
-	var f eventstream.Frame
-	for len(stream) > 0 {
-		n, err := eventstream.DecodeFrame(stream, &f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, stream[:n:n])
-		stream = stream[n:]
-	}
-	return out
-}
-
 var (
 	testCreds = Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"}
 	testSeed  = mustHex("d5f4cb7a1f6c5e3f0d2e7c8a9b4b1e6f2a3c4d5e6f708192a3b4c5d6e7f80912")

@@ -44,40 +44,6 @@ func sdkValue(v eventstream.Value) sdk.Value {
 	panic(fmt.Sprintf("benchcmp: no SDK value for type %v", v.Type()))
 }
 
-// fromSDK returns the frame carrying the same headers and payload as m. The payload and byte
-// values are shared.
-func fromSDK(m sdk.Message) *eventstream.Frame {
-	f := &eventstream.Frame{Payload: m.Payload}
-	for _, h := range m.Headers {
-		f.Headers = append(f.Headers, eventstream.Header{Name: h.Name, Value: ourValue(h.Value)})
-	}
-	return f
-}
-
-func ourValue(v sdk.Value) eventstream.Value {
-	switch v := v.(type) {
-	case sdk.BoolValue:
-		return eventstream.BoolValue(bool(v))
-	case sdk.Int8Value:
-		return eventstream.ByteValue(int8(v))
-	case sdk.Int16Value:
-		return eventstream.Int16Value(int16(v))
-	case sdk.Int32Value:
-		return eventstream.Int32Value(int32(v))
-	case sdk.Int64Value:
-		return eventstream.Int64Value(int64(v))
-	case sdk.BytesValue:
-		return eventstream.BytesValue(v)
-	case sdk.StringValue:
-		return eventstream.StringValue(string(v))
-	case sdk.TimestampValue:
-		return eventstream.TimestampValue(time.Time(v))
-	case sdk.UUIDValue:
-		return eventstream.UUIDValue(v)
-	}
-	panic(fmt.Sprintf("benchcmp: unknown SDK value %T", v))
-}
-
 // A wireHeader is a header as the wire carries it: the name, the type byte, and the value
 // either as a number (integers, timestamps in milliseconds) or as raw bytes (byte arrays,
 // strings, UUIDs). Both implementations' headers are reduced to it for comparison.

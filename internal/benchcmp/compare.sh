@@ -65,10 +65,10 @@ ratio() {
 	stat -format csv -filter ".name:$1 .unit:sec/op" -col /impl >"$tmp/wall.csv" 2>/dev/null
 	awk -F, -v op="$1" '
 	function target(shape) {
-		if (op == "Decode" && shape ~ /^(bedrock|64B|allheaders)$/) return ">= 20x"
+		if (op == "Decode" && shape ~ /^(bedrock|64B|alltypes-changing|alltypes-repeated|signed)$/) return ">= 20x"
 		if (op == "Decode" && shape == "4KiB") return ">= 5x"
 		if (op == "Decode" && shape == "1MiB") return ">= 1.3x"
-		if (op == "Encode" && shape == "bedrock") return ">= 10x"
+		if (op == "Encode" && shape ~ /^(bedrock|alltypes-changing|signed)$/) return ">= 10x"
 		if (op == "DecodeFrame" && shape == "1MiB") return ">= 0.9x"
 		return ""
 	}

@@ -15,8 +15,9 @@
 //
 // [NewWriter] gives a [Writer] that writes chunks (base64 "bytes" with "p" padding),
 // ConverseStream events, exceptions and error frames as the service does, flushing each frame
-// when writing to an [net/http.ResponseWriter]. [Chunks] and [ConverseEvents] turn a reply text
-// into a realistic event sequence; [WriteAPIError] answers with an error before any stream.
+// when writing to an [net/http.ResponseWriter]. A [Reply] renders as a realistic event
+// sequence, produced one event at a time ([Reply.Chunks], [Reply.ConverseEvents]);
+// [WriteAPIError] answers with an error before any stream.
 //
 // # Validating
 //

@@ -17,7 +17,11 @@ func claudeHandler(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Amzn-Bedrock-Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	bw := bedrock.NewWriter(w) // flushes each frame: w is an http.Flusher
-	for _, chunk := range bedrock.Chunks(bedrock.FamilyClaude, "Hello from a test double.", bedrock.Usage{InputTokens: 12, OutputTokens: 6}) {
+	reply := &bedrock.Reply{
+		Blocks: []bedrock.Block{{Text: "Hello from a test double."}},
+		Usage:  bedrock.Usage{InputTokens: 12, OutputTokens: 6},
+	}
+	for chunk := range reply.Chunks(bedrock.FamilyClaude) {
 		if err := bw.WriteChunk(chunk); err != nil {
 			return // the client went away
 		}
@@ -67,9 +71,14 @@ func ExampleWriter() {
 	handler := func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", bedrock.ContentType)
 		bw := bedrock.NewWriter(w)
-		events := bedrock.ConverseEvents("Half an answer", bedrock.Usage{})
-		for _, ev := range events[:2] {
-			bw.WriteEvent(ev.Type, ev.JSON)
+		reply := &bedrock.Reply{Blocks: []bedrock.Block{{Text: "Half an answer"}}}
+		n := 0
+		for typ, ev := range reply.ConverseEvents() {
+			if n == 2 {
+				break
+			}
+			bw.WriteEvent(typ, ev)
+			n++
 		}
 		bw.WriteException(&bedrock.Exception{Type: bedrock.ThrottlingException, Message: "Too many tokens, please wait before trying again."})
 	}

@@ -54,7 +54,7 @@ func TestChunksTextDelta(t *testing.T) {
 	}
 	for _, f := range []Family{FamilyClaude, FamilyTitan, FamilyLlama, FamilyMistral, FamilyMistralChat, FamilyCohere, FamilyNova, "unknown"} {
 		for _, text := range texts {
-			chunks := Chunks(f, text, u)
+			chunks := collectChunks(textReply(text, u), f)
 			var got strings.Builder
 			var buf bytes.Buffer
 			w := NewWriter(&buf)
@@ -146,7 +146,7 @@ func TestChunksShapes(t *testing.T) {
 			`{"metadata":{"usage":{"inputTokens":5,"outputTokens":6},"metrics":{},"trace":{}},` + metrics + `}`,
 		}},
 	} {
-		got := Chunks(tc.f, "Hello big world again", u)
+		got := collectChunks(textReply("Hello big world again", u), tc.f)
 		if len(got) != len(tc.want) {
 			t.Errorf("%s: %d chunks, want %d", tc.f, len(got), len(tc.want))
 			continue
@@ -158,7 +158,7 @@ func TestChunksShapes(t *testing.T) {
 		}
 	}
 	// Generators are pure functions of their arguments.
-	a, b := Chunks(FamilyClaude, "same text", u), Chunks(FamilyClaude, "same text", u)
+	a, b := collectChunks(textReply("same text", u), FamilyClaude), collectChunks(textReply("same text", u), FamilyClaude)
 	if string(a[0]) != string(b[0]) {
 		t.Error("Chunks is not deterministic")
 	}
@@ -185,8 +185,8 @@ func matchStar(pattern, s string) bool {
 }
 
 func TestConverseEvents(t *testing.T) {
-	got := ConverseEvents("Hello big world again", Usage{InputTokens: 5, OutputTokens: 6, InvocationLatency: 789 * time.Millisecond})
-	want := []ConverseEvent{
+	got := collectEvents(textReply("Hello big world again", Usage{InputTokens: 5, OutputTokens: 6, InvocationLatency: 789 * time.Millisecond}))
+	want := []converseEvent{
 		{"messageStart", []byte(`{"role":"assistant"}`)},
 		{"contentBlockDelta", []byte(`{"contentBlockIndex":0,"delta":{"text":"Hello big world "}}`)},
 		{"contentBlockDelta", []byte(`{"contentBlockIndex":0,"delta":{"text":"again"}}`)},

@@ -22,7 +22,7 @@ func FuzzReader(f *testing.F) {
 	f.Add(rawFrame([]hdr{str(":event-type", "chunk"), str(":message-type", "event")}, `{"bytes":"e30\u003d","p":"x"}`))
 	var buf bytes.Buffer
 	w := NewWriter(&buf)
-	for _, c := range Chunks(FamilyNova, "seed text for the fuzzer", Usage{InputTokens: 1}) {
+	for c := range textReply("seed text for the fuzzer", Usage{InputTokens: 1}).Chunks(FamilyNova) {
 		w.WriteChunk(c)
 	}
 	f.Add(buf.Bytes())

@@ -337,7 +337,7 @@ func (e *errReader) Read([]byte) (int, error) { return 0, e.err }
 func TestReaderTruncation(t *testing.T) {
 	var buf bytes.Buffer
 	w := NewWriter(&buf)
-	for _, c := range Chunks(FamilyClaude, "one two three four five six seven", Usage{InputTokens: 4, OutputTokens: 7}) {
+	for c := range textReply("one two three four five six seven", Usage{InputTokens: 4, OutputTokens: 7}).Chunks(FamilyClaude) {
 		w.WriteChunk(c)
 	}
 	stream := buf.Bytes()

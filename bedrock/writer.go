@@ -157,9 +157,3 @@ func (w *Writer) encode() error {
 	}
 	return nil
 }
-
-// appendJSONString appends s as a JSON string.
-func appendJSONString(b []byte, s string) []byte {
-	q, _ := json.Marshal(s) // a string always marshals
-	return append(b, q...)
-}

@@ -142,11 +142,11 @@ func TestWriterPaddingLengthsVary(t *testing.T) {
 func TestWriterRoundTrip(t *testing.T) {
 	var buf bytes.Buffer
 	w := NewWriter(&buf)
-	chunks := Chunks(FamilyTitan, "a b c d e f g", Usage{InputTokens: 1, OutputTokens: 2})
+	chunks := collectChunks(textReply("a b c d e f g", Usage{InputTokens: 1, OutputTokens: 2}), FamilyTitan)
 	for _, c := range chunks {
 		w.WriteChunk(c)
 	}
-	events := ConverseEvents("x y z w", Usage{InputTokens: 3, OutputTokens: 4})
+	events := collectEvents(textReply("x y z w", Usage{InputTokens: 3, OutputTokens: 4}))
 	for _, e := range events {
 		w.WriteEvent(e.Type, e.JSON)
 	}
@@ -247,7 +247,7 @@ func (f *flushRecorder) Flush()                      { f.flushes++; f.ResponseRe
 func TestWriterFlushes(t *testing.T) {
 	rec := &flushRecorder{ResponseRecorder: httptest.NewRecorder()}
 	w := NewWriter(rec)
-	for i, c := range Chunks(FamilyLlama, "one two three four five six seven", Usage{}) {
+	for i, c := range collectChunks(textReply("one two three four five six seven", Usage{}), FamilyLlama) {
 		if err := w.WriteChunk(c); err != nil {
 			t.Fatal(err)
 		}
@@ -318,7 +318,7 @@ func TestWriterSeed(t *testing.T) {
 		var buf bytes.Buffer
 		w := NewWriter(&buf)
 		w.Seed(seed)
-		for _, c := range Chunks(FamilyClaude, "the same words every time, or not", Usage{}) {
+		for c := range textReply("the same words every time, or not", Usage{}).Chunks(FamilyClaude) {
 			w.WriteChunk(c)
 		}
 		return buf.Bytes()

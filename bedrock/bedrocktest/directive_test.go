@@ -72,7 +72,7 @@ func TestExceptionDirective(t *testing.T) {
 		if !errors.As(err, &ex) || ex.Type != bedrock.ThrottlingException || ex.Message == "" {
 			t.Fatalf("after=%d: err %v", after, err)
 		}
-		all := len(bedrock.Chunks(bedrock.FamilyClaude, words, bedrock.Usage{}))
+		all := (&bedrock.Reply{Blocks: []bedrock.Block{{Text: words}}}).ChunkCount(bedrock.FamilyClaude)
 		if want := min(after, all); len(evs) != want {
 			t.Errorf("after=%d: %d events before the exception, want %d", after, len(evs), want)
 		}
@@ -173,7 +173,7 @@ func TestTruncateDirective(t *testing.T) {
 	}{{"http1", srv.Client()}, {"h2c", h2cClient()}} {
 		t.Run(c.name, func(t *testing.T) {
 			const words = "one two three four five six seven"
-			all := len(bedrock.Chunks(bedrock.FamilyClaude, words, bedrock.Usage{}))
+			all := (&bedrock.Reply{Blocks: []bedrock.Block{{Text: words}}}).ChunkCount(bedrock.FamilyClaude)
 			// A count past the end cuts the last frame.
 			for _, after := range []int{3, 100} {
 				resp := post(t, c.client, srv.URL, claude, "invoke-with-response-stream",

@@ -26,9 +26,9 @@
 //
 // By default the reply is the text of the last user message of the request, with its
 // directives removed (see [ParseDirectives]), streamed a few words per event in the model
-// family's chunk format ([bedrock.FamilyOf], [bedrock.Chunks]; ConverseStream events from
-// [bedrock.ConverseEvents]), with token usage estimated at four bytes a token and invocation
-// metrics. InvokeModel returns the family's whole response body, Converse the Converse
+// family's chunk format ([bedrock.FamilyOf], [bedrock.Reply.Chunks]; ConverseStream events
+// from [bedrock.Reply.ConverseEvents]), each event generated as it is sent, with token usage
+// estimated at four bytes a token and invocation metrics. InvokeModel returns the family's whole response body, Converse the Converse
 // response. A [Scenario] scripts other replies and faults by model ID and prompt.
 //
 // # Authentication

@@ -146,6 +146,7 @@ func (h *handler) serve(x *exchange) {
 		prompt: text,
 		reply:  reply,
 		req:    body,
+		chat:   hasMember(body, "messages"),
 		faults: faults,
 	}
 	switch op {
@@ -180,6 +181,7 @@ type plan struct {
 	model, prompt string
 	reply         string
 	req           []byte
+	chat          bool // the request has "messages"
 	faults        Faults
 }
 
@@ -253,22 +255,19 @@ func (h *handler) stream(x *exchange, op bedrock.Operation, p *plan) {
 	rc.Flush()
 
 	f := p.faults
-	// The usage's latencies depend on the number of frames: count them, then generate.
-	var writeItem func(bw *bedrock.Writer, i int) error
+	reply := &bedrock.Reply{Blocks: []bedrock.Block{{Text: p.reply}}}
+	fam := p.family
+	if fam == bedrock.FamilyMistral && p.chat {
+		fam = bedrock.FamilyMistralChat
+	}
 	var n int
 	if op == bedrock.OpInvokeWithResponseStream {
-		fam := p.family
-		if fam == bedrock.FamilyMistral && hasMember(p.req, "messages") {
-			fam = bedrock.FamilyMistralChat
-		}
-		n = len(bedrock.Chunks(fam, p.reply, bedrock.Usage{}))
-		chunks := bedrock.Chunks(fam, p.reply, p.usage(x.start, n))
-		writeItem = func(bw *bedrock.Writer, i int) error { return bw.WriteChunk(chunks[i]) }
+		n = reply.ChunkCount(fam)
 	} else {
-		n = len(bedrock.ConverseEvents(p.reply, bedrock.Usage{}))
-		events := bedrock.ConverseEvents(p.reply, p.usage(x.start, n))
-		writeItem = func(bw *bedrock.Writer, i int) error { return bw.WriteEvent(events[i].Type, events[i].JSON) }
+		n = reply.ConverseEventCount()
 	}
+	// The usage's latencies depend on the number of frames, known before any is made.
+	reply.Usage = p.usage(x.start, n)
 	limit, total := n, n
 	if f.Exception != "" {
 		limit = min(f.ExceptionAfter, n)
@@ -287,8 +286,27 @@ func (h *handler) stream(x *exchange, op bedrock.Operation, p *plan) {
 		return
 	}
 	var err error
-	for i := 0; i < limit && err == nil; i++ {
-		err = writeItem(bw, i)
+	i := 0
+	if op == bedrock.OpInvokeWithResponseStream {
+		for c := range reply.Chunks(fam) {
+			if i == limit {
+				break
+			}
+			if err = bw.WriteChunk(c); err != nil {
+				break
+			}
+			i++
+		}
+	} else {
+		for typ, ev := range reply.ConverseEvents() {
+			if i == limit {
+				break
+			}
+			if err = bw.WriteEvent(typ, ev); err != nil {
+				break
+			}
+			i++
+		}
 	}
 	if err == nil && f.Exception != "" {
 		err = bw.WriteException(exceptionFor(f))

@@ -1,0 +1,436 @@
+package bedrock
+
+import (
+	"hash/fnv"
+	"iter"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// Usage is what the generators report as token usage and invocation metrics.
+type Usage struct {
+	InputTokens, OutputTokens           int
+	InvocationLatency, FirstByteLatency time.Duration
+}
+
+// A Block is one content block of a reply. A text block streams its Text a few words per
+// event.
+type Block struct {
+	Text string
+}
+
+// A Reply is what a generated response stream says: its content blocks, in order, and the
+// usage reported at its end.
+//
+// [Reply.Chunks] and [Reply.ConverseEvents] render a Reply as the events of
+// InvokeModelWithResponseStream and ConverseStream. They produce one event at a time into a
+// buffer they reuse, so that a stream costs about one event of memory beyond the Reply
+// itself, however long the reply; [Reply.ChunkCount] and [Reply.ConverseEventCount] give the
+// number of events up front without producing them. Both are pure functions of the Reply
+// (identifiers in the events derive from its text).
+type Reply struct {
+	Blocks []Block
+	Usage  Usage
+}
+
+// wordsPerChunk is how many words each generated text delta carries.
+const wordsPerChunk = 3
+
+func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\t' }
+
+// pieceEnd returns where the piece of text that starts at start ends: after wordsPerChunk
+// words and the white space that follows them. Pieces join back to the text.
+func pieceEnd(text string, start int) int {
+	words, inWord := 0, false
+	for i := start; i < len(text); i++ {
+		space := isSpace(text[i])
+		if !space && !inWord {
+			if words == wordsPerChunk {
+				return i
+			}
+			words++
+		}
+		inWord = !space
+	}
+	return len(text)
+}
+
+// pieces yields text a few words at a time.
+func pieces(text string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for start := 0; start < len(text); {
+			end := pieceEnd(text, start)
+			if !yield(text[start:end]) {
+				return
+			}
+			start = end
+		}
+	}
+}
+
+// pieceCount is the number of pieces that pieces yields for text.
+func pieceCount(text string) int {
+	words, inWord := 0, false
+	for i := 0; i < len(text); i++ {
+		space := isSpace(text[i])
+		if !space && !inWord {
+			words++
+		}
+		inWord = !space
+	}
+	if words == 0 && text != "" {
+		return 1
+	}
+	return (words + wordsPerChunk - 1) / wordsPerChunk
+}
+
+// textPieces yields the pieces of every block, in order.
+func (r *Reply) textPieces() iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for _, b := range r.Blocks {
+			for p := range pieces(b.Text) {
+				if !yield(p) {
+					return
+				}
+			}
+		}
+	}
+}
+
+func (r *Reply) textPieceCount() int {
+	n := 0
+	for _, b := range r.Blocks {
+		n += pieceCount(b.Text)
+	}
+	return n
+}
+
+// appendID appends a stable identifier of n characters derived from the reply's text.
+func (r *Reply) appendID(b []byte, n int) []byte {
+	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	h := fnv.New64a()
+	for _, blk := range r.Blocks {
+		h.Write([]byte(blk.Text))
+	}
+	x := h.Sum64()
+	for range n {
+		b = append(b, alphabet[x%uint64(len(alphabet))])
+		x = x*6364136223846793005 + 1442695040888963407
+		x ^= x >> 29
+	}
+	return b
+}
+
+// appendMetrics appends the "amazon-bedrock-invocationMetrics" member built from u.
+func appendMetrics(b []byte, u Usage) []byte {
+	b = append(b, `"`+metricsKey+`":{"inputTokenCount":`...)
+	b = strconv.AppendInt(b, int64(u.InputTokens), 10)
+	b = append(b, `,"outputTokenCount":`...)
+	b = strconv.AppendInt(b, int64(u.OutputTokens), 10)
+	b = append(b, `,"invocationLatency":`...)
+	b = strconv.AppendInt(b, u.InvocationLatency.Milliseconds(), 10)
+	b = append(b, `,"firstByteLatency":`...)
+	b = strconv.AppendInt(b, u.FirstByteLatency.Milliseconds(), 10)
+	return append(b, '}')
+}
+
+func appendInt(b []byte, n int) []byte { return strconv.AppendInt(b, int64(n), 10) }
+
+// ChunkCount returns the number of chunks that r.Chunks(f) yields.
+func (r *Reply) ChunkCount(f Family) int {
+	n := r.textPieceCount()
+	switch f {
+	case FamilyTitan:
+		return max(n, 1)
+	case FamilyLlama, FamilyMistral, FamilyMistralChat, FamilyCohere:
+		return n + 1
+	case FamilyNova:
+		return n + len(r.Blocks) + 3
+	}
+	return n + 2*len(r.Blocks) + 3
+}
+
+// Chunks yields the model JSON documents (each one to pass to [Writer.WriteChunk]) that
+// stream r as family f does: the family's opening events, the text of each block a few words
+// per chunk, the closing events, and "amazon-bedrock-invocationMetrics" built from r.Usage in
+// the last chunk. An unknown family gets Claude's format. The text deltas of the chunks, read
+// with [TextDelta], join back to the text of the blocks. Each document is valid until the
+// iteration moves on: copy it to keep it.
+func (r *Reply) Chunks(f Family) iter.Seq[[]byte] {
+	return func(yield func([]byte) bool) {
+		var b []byte
+		u := r.Usage
+		switch f {
+		case FamilyTitan:
+			n, i := r.textPieceCount(), 0
+			titan := func(p string) bool {
+				b = append(b[:0], `{"outputText":`...)
+				b = appendJSONString(b, p)
+				if i < n-1 {
+					b = append(b, `,"index":0,"totalOutputTextTokenCount":null,"completionReason":null,"inputTextTokenCount":`...)
+				} else {
+					b = append(b, `,"index":0,"totalOutputTextTokenCount":`...)
+					b = appendInt(b, u.OutputTokens)
+					b = append(b, `,"completionReason":"FINISH","inputTextTokenCount":`...)
+				}
+				if i == 0 {
+					b = appendInt(b, u.InputTokens)
+				} else {
+					b = append(b, "null"...)
+				}
+				if i >= n-1 {
+					b = append(b, ',')
+					b = appendMetrics(b, u)
+				}
+				i++
+				return yield(append(b, '}'))
+			}
+			if n == 0 {
+				titan("") // the last chunk carries the metrics, even without text
+				return
+			}
+			for p := range r.textPieces() {
+				if !titan(p) {
+					return
+				}
+			}
+		case FamilyLlama:
+			i := 0
+			for p := range r.textPieces() {
+				b = append(b[:0], `{"generation":`...)
+				b = appendJSONString(b, p)
+				b = append(b, `,"prompt_token_count":`...)
+				if i == 0 {
+					b = appendInt(b, u.InputTokens)
+				} else {
+					b = append(b, "null"...)
+				}
+				b = append(b, `,"generation_token_count":`...)
+				b = appendInt(b, i+1)
+				b = append(b, `,"stop_reason":null}`...)
+				if !yield(b) {
+					return
+				}
+				i++
+			}
+			b = append(b[:0], `{"generation":"","prompt_token_count":null,"generation_token_count":`...)
+			b = appendInt(b, u.OutputTokens)
+			b = append(b, `,"stop_reason":"stop",`...)
+			b = appendMetrics(b, u)
+			yield(append(b, '}'))
+		case FamilyMistral:
+			for p := range r.textPieces() {
+				b = append(b[:0], `{"outputs":[{"text":`...)
+				b = appendJSONString(b, p)
+				b = append(b, `,"stop_reason":null}]}`...)
+				if !yield(b) {
+					return
+				}
+			}
+			b = append(b[:0], `{"outputs":[{"text":"","stop_reason":"stop"}],`...)
+			b = appendMetrics(b, u)
+			yield(append(b, '}'))
+		case FamilyMistralChat:
+			head := append(r.appendID([]byte(`{"id":"`), 32), `","object":"chat.completion.chunk","choices":[{"index":0,"message":{"role":"assistant","content":`...)
+			for p := range r.textPieces() {
+				b = append(b[:0], head...)
+				b = appendJSONString(b, p)
+				b = append(b, `},"stop_reason":null}]}`...)
+				if !yield(b) {
+					return
+				}
+			}
+			b = append(b[:0], head...)
+			b = append(b, `""},"stop_reason":"stop"}],`...)
+			b = appendMetrics(b, u)
+			yield(append(b, '}'))
+		case FamilyCohere:
+			head := append(r.appendID([]byte(`{"generations":[{"id":"`), 36), `","text":`...)
+			for p := range r.textPieces() {
+				b = append(b[:0], head...)
+				b = appendJSONString(b, p)
+				b = append(b, `,"finish_reason":null,"is_finished":false}]}`...)
+				if !yield(b) {
+					return
+				}
+			}
+			b = append(b[:0], head...)
+			b = append(b, `"","finish_reason":"COMPLETE","is_finished":true}],`...)
+			b = appendMetrics(b, u)
+			yield(append(b, '}'))
+		case FamilyNova:
+			if !yield(append(b, `{"messageStart":{"role":"assistant"}}`...)) {
+				return
+			}
+			for i, blk := range r.Blocks {
+				for p := range pieces(blk.Text) {
+					b = append(b[:0], `{"contentBlockDelta":{"delta":{"text":`...)
+					b = appendJSONString(b, p)
+					b = append(b, `},"contentBlockIndex":`...)
+					b = appendInt(b, i)
+					b = append(b, `}}`...)
+					if !yield(b) {
+						return
+					}
+				}
+				b = append(b[:0], `{"contentBlockStop":{"contentBlockIndex":`...)
+				b = appendInt(b, i)
+				if !yield(append(b, `}}`...)) {
+					return
+				}
+			}
+			if !yield(append(b[:0], `{"messageStop":{"stopReason":"end_turn"}}`...)) {
+				return
+			}
+			b = append(b[:0], `{"metadata":{"usage":{"inputTokens":`...)
+			b = appendInt(b, u.InputTokens)
+			b = append(b, `,"outputTokens":`...)
+			b = appendInt(b, u.OutputTokens)
+			b = append(b, `},"metrics":{},"trace":{}},`...)
+			b = appendMetrics(b, u)
+			yield(append(b, '}'))
+		default:
+			b = append(b, `{"type":"message_start","message":{"id":"msg_bdrk_`...)
+			b = r.appendID(b, 24)
+			b = append(b, `","type":"message","role":"assistant","model":"claude-3-haiku-20240307","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":`...)
+			b = appendInt(b, u.InputTokens)
+			if !yield(append(b, `,"output_tokens":1}}}`...)) {
+				return
+			}
+			for i, blk := range r.Blocks {
+				b = append(b[:0], `{"type":"content_block_start","index":`...)
+				b = appendInt(b, i)
+				if !yield(append(b, `,"content_block":{"type":"text","text":""}}`...)) {
+					return
+				}
+				for p := range pieces(blk.Text) {
+					b = append(b[:0], `{"type":"content_block_delta","index":`...)
+					b = appendInt(b, i)
+					b = append(b, `,"delta":{"type":"text_delta","text":`...)
+					b = appendJSONString(b, p)
+					if !yield(append(b, `}}`...)) {
+						return
+					}
+				}
+				b = append(b[:0], `{"type":"content_block_stop","index":`...)
+				b = appendInt(b, i)
+				if !yield(append(b, '}')) {
+					return
+				}
+			}
+			b = append(b[:0], `{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":`...)
+			b = appendInt(b, u.OutputTokens)
+			if !yield(append(b, `}}`...)) {
+				return
+			}
+			b = append(b[:0], `{"type":"message_stop",`...)
+			b = appendMetrics(b, u)
+			yield(append(b, '}'))
+		}
+	}
+}
+
+// ConverseEventCount returns the number of events that r.ConverseEvents yields.
+func (r *Reply) ConverseEventCount() int {
+	return r.textPieceCount() + len(r.Blocks) + 3
+}
+
+// ConverseEvents yields the ConverseStream events of r, each as its ":event-type" and its
+// JSON (to pass to [Writer.WriteEvent]): messageStart, for each block contentBlockDelta
+// events of a few words each and a contentBlockStop, messageStop with stopReason end_turn,
+// and metadata with usage (input, output and total tokens) and metrics.latencyMs from
+// r.Usage. The JSON is valid until the iteration moves on: copy it to keep it.
+func (r *Reply) ConverseEvents() iter.Seq2[string, []byte] {
+	return func(yield func(string, []byte) bool) {
+		var b []byte
+		u := r.Usage
+		if !yield("messageStart", append(b, `{"role":"assistant"}`...)) {
+			return
+		}
+		for i, blk := range r.Blocks {
+			for p := range pieces(blk.Text) {
+				b = append(b[:0], `{"contentBlockIndex":`...)
+				b = appendInt(b, i)
+				b = append(b, `,"delta":{"text":`...)
+				b = appendJSONString(b, p)
+				if !yield("contentBlockDelta", append(b, `}}`...)) {
+					return
+				}
+			}
+			b = append(b[:0], `{"contentBlockIndex":`...)
+			b = appendInt(b, i)
+			if !yield("contentBlockStop", append(b, '}')) {
+				return
+			}
+		}
+		if !yield("messageStop", append(b[:0], `{"stopReason":"end_turn"}`...)) {
+			return
+		}
+		b = append(b[:0], `{"usage":{"inputTokens":`...)
+		b = appendInt(b, u.InputTokens)
+		b = append(b, `,"outputTokens":`...)
+		b = appendInt(b, u.OutputTokens)
+		b = append(b, `,"totalTokens":`...)
+		b = appendInt(b, u.InputTokens+u.OutputTokens)
+		b = append(b, `},"metrics":{"latencyMs":`...)
+		b = strconv.AppendInt(b, u.InvocationLatency.Milliseconds(), 10)
+		yield("metadata", append(b, `}}`...))
+	}
+}
+
+// appendJSONString appends s as a JSON string, escaped as encoding/json escapes it: '"',
+// '\\' and control characters, '<', '>' and '&' as \u escapes, U+2028 and U+2029, and each
+// byte of invalid UTF-8 as \ufffd.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

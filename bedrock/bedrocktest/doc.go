@@ -31,6 +31,14 @@
 // estimated at four bytes a token and invocation metrics. InvokeModel returns the family's whole response body, Converse the Converse
 // response. A [Scenario] scripts other replies and faults by model ID and prompt.
 //
+// # Journal
+//
+// The server records every request it answers: time, operation, model ID, headers (with
+// Authorization and X-Amz-Security-Token redacted), body (up to [MaxJournalBody]), status,
+// request ID, frames sent and how the response ended, the last [Config.JournalSize] of them.
+// A Go test reads them with [Server.Requests]; a test in any language with GET
+// [JournalPath] ("/_mock/requests"), which DELETE empties.
+//
 // # Authentication
 //
 // See [Config]: by default every request is accepted; with credentials, a SigV4 signature is

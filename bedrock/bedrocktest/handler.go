@@ -34,13 +34,20 @@ var operations = map[string]bedrock.Operation{
 // /converse-stream; any other path gets 404 UnknownOperationException. To be reachable by
 // the AWS SDK for JavaScript in Node, the server must also speak HTTP/2 (h2c on plain
 // HTTP), as the servers of [NewServer] and [Start] do.
+//
+// The handler also serves [JournalPath], the journal of the requests it answered.
 func NewHandler(cfg Config) http.Handler {
-	return &handler{cfg: cfg, now: time.Now}
+	return newHandler(cfg)
+}
+
+func newHandler(cfg Config) *handler {
+	return &handler{cfg: cfg, now: time.Now, journal: newJournal(cfg.JournalSize)}
 }
 
 type handler struct {
-	cfg Config
-	now func() time.Time
+	cfg     Config
+	now     func() time.Time
+	journal *journal
 }
 
 // exchange is the state of one request.
@@ -50,20 +57,32 @@ type exchange struct {
 	start time.Time
 	log   LogEntry
 	fw    *frameWriter
+	body  []byte // the request body, once read
+	seq   uint64 // the exchange's journal entry, once recorded
+	ended bool   // the response is over, or about to be written whole
+	// faults are the faults the reply was planned with: an exception directive tells the
+	// journal how a complete stream ended.
+	faults Faults
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	x := &exchange{w: w, r: r, start: time.Now()}
+	if r.URL.Path == JournalPath {
+		h.journal.serveHTTP(w, r)
+		return
+	}
+	x := &exchange{w: w, r: r, start: time.Now(), faults: noFaults()}
 	x.log = LogEntry{Time: x.start, Method: r.Method, Proto: r.Proto, RequestID: newRequestID()}
 	w.Header().Set("X-Amzn-Requestid", x.log.RequestID)
 	defer func() {
 		p := recover()
+		if x.fw != nil {
+			x.log.Frames = x.fw.frames
+		}
+		x.log.Duration = time.Since(x.start)
+		x.log.Aborted = p == http.ErrAbortHandler
+		x.ended = true
+		h.record(x)
 		if h.cfg.Log != nil {
-			if x.fw != nil {
-				x.log.Frames = x.fw.frames
-			}
-			x.log.Duration = time.Since(x.start)
-			x.log.Aborted = p == http.ErrAbortHandler
 			h.cfg.Log(x.log)
 		}
 		if p != nil {
@@ -71,6 +90,51 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	h.serve(x)
+}
+
+// record adds the exchange to the journal or updates its entry: once the body has been
+// read (so that a client that has seen any of the response finds its request there), before
+// a whole response is written (so that it is there when the client has it), and when the
+// response has ended.
+func (h *handler) record(x *exchange) {
+	if h.journal.size == 0 {
+		return
+	}
+	body, cut := journalBody(x.body)
+	e := Request{
+		Time:          x.log.Time,
+		Method:        x.log.Method,
+		Path:          x.r.URL.EscapedPath(),
+		Operation:     x.log.Operation,
+		Model:         x.log.Model,
+		Header:        journalHeader(x.r.Header),
+		Body:          body,
+		BodyTruncated: cut,
+		BodySize:      len(x.body),
+		Status:        x.log.Status,
+		RequestID:     x.log.RequestID,
+		Frames:        x.log.Frames,
+		Duration:      x.log.Duration,
+	}
+	switch {
+	case !x.ended:
+		e.End = EndInFlight
+	case x.log.Aborted:
+		e.End = EndAborted
+	case x.log.Status >= 400:
+		e.End = EndError
+	case x.r.Context().Err() != nil || x.log.Status == 0:
+		e.End = EndCanceled
+	case x.faults.Exception != "" && x.fw != nil:
+		e.End = EndException
+	default:
+		e.End = EndComplete
+	}
+	if x.seq == 0 {
+		x.seq = h.journal.add(e)
+	} else {
+		h.journal.update(x.seq, e)
+	}
 }
 
 func (x *exchange) fail(e *bedrock.APIError) {
@@ -104,6 +168,8 @@ func (h *handler) serve(x *exchange) {
 		x.fail(apiErr)
 		return
 	}
+	x.body = body
+	h.record(x)
 	if ae := checkAuth(&h.cfg, r, body, h.now()); ae != nil {
 		x.fail(&bedrock.APIError{Name: ae.name, Message: ae.message, StatusCode: http.StatusForbidden})
 		return
@@ -125,6 +191,7 @@ func (h *handler) serve(x *exchange) {
 		return
 	}
 	faults = ruleFaults.merge(faults)
+	x.faults = faults
 	reply := text
 	if rule != nil && rule.Reply != "" {
 		reply = rule.Reply
@@ -309,6 +376,9 @@ func (h *handler) stream(x *exchange, op bedrock.Operation, p *plan) {
 		}
 	}
 	if err == nil && f.Exception != "" {
+		// A client stops reading at the exception: the journal has the request's end first.
+		x.ended, x.log.Status, x.log.Frames = true, http.StatusOK, x.fw.frames+1
+		h.record(x)
 		err = bw.WriteException(exceptionFor(f))
 	}
 	if errors.Is(err, errTruncated) {

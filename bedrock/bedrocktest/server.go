@@ -33,6 +33,10 @@ type Config struct {
 	// the response was cut off on purpose or by the client), concurrently from the
 	// requests' goroutines.
 	Log func(LogEntry)
+	// JournalSize is how many requests the journal keeps, the oldest dropped first (see
+	// [Server.Requests] and [JournalPath]): 0 keeps DefaultJournalSize, a negative value
+	// turns the journal off.
+	JournalSize int
 }
 
 // Credentials are an AWS access key pair.
@@ -95,6 +99,7 @@ type Server struct {
 	CAFile      string
 
 	srv       *http.Server
+	h         *handler
 	inflight  atomic.Int64 // handlers running
 	cancel    context.CancelFunc
 	done      chan struct{}
@@ -134,7 +139,8 @@ func Start(addr string, useTLS bool, cfg Config) (*Server, error) {
 	s := &Server{Listener: ln, cancel: cancel, done: make(chan struct{})}
 	var protos http.Protocols
 	protos.SetHTTP1(true)
-	h := NewHandler(cfg)
+	h := newHandler(cfg)
+	s.h = h
 	hs := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s.inflight.Add(1)
@@ -215,4 +221,17 @@ func (s *Server) Close() {
 			os.RemoveAll(filepath.Dir(s.CAFile))
 		}
 	})
+}
+
+// Requests returns the requests the server has answered, oldest first: the last
+// Config.JournalSize of them (DefaultJournalSize by default), each recorded when its
+// response ended. The slice and its entries are the caller's own; it is safe to call while
+// requests are in flight.
+func (s *Server) Requests() []Request {
+	return s.h.journal.list(nil)
+}
+
+// ClearRequests empties the journal that Requests reads.
+func (s *Server) ClearRequests() {
+	s.h.journal.clear()
 }

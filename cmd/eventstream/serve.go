@@ -19,6 +19,8 @@ const serveUsage = `Usage: eventstream serve [-addr HOST:PORT] [-tls] [-credenti
 Serve the Amazon Bedrock Runtime API locally for tests (package bedrock/bedrocktest):
 POST /model/{modelId}/invoke, /invoke-with-response-stream, /converse, /converse-stream.
 Replies echo the last user message; [[mock ...]] directives in the prompt inject faults.
+GET /_mock/requests returns the last 1,000 requests as JSON (filter with ?operation=
+and ?model=), credentials redacted; DELETE /_mock/requests clears them.
 The first line on standard output holds the base URL; one line per request goes to
 standard error. SIGINT or SIGTERM stops the server.
 

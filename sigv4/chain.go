@@ -89,14 +89,19 @@ func floorDiv(a, b int64) int64 {
 
 // derive computes the signing key of the UTC day of t.
 func (c *chain) derive(t time.Time, day int64) {
-	k := hmacSHA256([]byte("AWS4"+c.secret), t.AppendFormat(nil, "20060102"))
-	k = hmacSHA256(k, []byte(c.region))
-	k = hmacSHA256(k, []byte(c.service))
-	k = hmacSHA256(k, []byte("aws4_request"))
-	c.mac = hmac.New(sha256.New, k)
+	c.mac = hmac.New(sha256.New, signingKey(c.secret, t.AppendFormat(nil, "20060102"), c.region, c.service))
 	c.keyDay = day
 	c.haveKey = true
 	c.derivations++
+}
+
+// signingKey derives the SigV4 signing key of a day (YYYYMMDD), region and service: the key
+// of both the HTTP request's signature and the event stream's chained signatures.
+func signingKey(secret string, day []byte, region, service string) []byte {
+	k := hmacSHA256([]byte("AWS4"+secret), day)
+	k = hmacSHA256(k, []byte(region))
+	k = hmacSHA256(k, []byte(service))
+	return hmacSHA256(k, []byte("aws4_request"))
 }
 
 func hmacSHA256(key, data []byte) []byte {

@@ -1,7 +1,17 @@
-// Package sigv4 signs and verifies signed event streams: the client-to-server streams of
-// Amazon Bedrock's InvokeModelWithBidirectionalStream, Transcribe streaming and Lex, in which
-// every frame is signed with AWS Signature Version 4 and each signature chains from the one
-// before.
+// Package sigv4 signs and verifies HTTP requests with AWS Signature Version 4, and the signed
+// event streams that such a request can open: the client-to-server streams of Amazon
+// Bedrock's InvokeModelWithBidirectionalStream, Transcribe streaming and Lex, in which every
+// frame is signed and each signature chains from the one before.
+//
+// # Requests
+//
+// [SignRequest] signs an *http.Request as the AWS SDK for Go v2's v4.Signer does, byte for
+// byte, and returns the signature: the seed of the stream's chain. [RequestVerifier.Verify]
+// checks a received request as an AWS service does (the signed headers, the credential
+// scope, the clock skew, the access key and session token, and a signature over the body
+// the server received) and returns a [RequestSignature], whose NewVerifier checks the
+// stream the request opens. A refusal is a [*RequestError] carrying the service's error
+// name and message, for a 403 answer.
 //
 // # Signed frames
 //

@@ -218,7 +218,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad payload", `{"headers":[],"payload":"!!"}`, "payload: not standard base64"},
 		{"payload text disagree", `{"headers":[],"payload":"YQ==","text":"b"}`, "payload and text disagree"},
 		{"unknown type", `{"headers":[{"name":"a","type":"float","value":1}],"payload":""}`, `header 0 ("a"): unknown type "float"`},
-		{"no value", `{"headers":[{"name":"a","type":"int32"}],"payload":""}`, "no value"},
+		{"no value", `{"headers":[{"name":"a","type":"int32"}],"payload":""}`, `header 0 has no "value"`},
 		{"null value", `{"headers":[{"name":"a","type":"int32","value":null}],"payload":""}`, "no value"},
 		{"bool not bool", `{"headers":[{"name":"a","type":"bool","value":1}],"payload":""}`, "bool value must be true or false"},
 		{"byte range", `{"headers":[{"name":"a","type":"byte","value":128}],"payload":""}`, "byte value 128 outside -128..127"},
@@ -233,6 +233,47 @@ func TestParseErrors(t *testing.T) {
 		{"timestamp precision", `{"headers":[{"name":"a","type":"timestamp","value":"2024-01-01T00:00:00.0001Z"}],"payload":""}`, "more precise than the millisecond"},
 		{"uuid form", `{"headers":[{"name":"a","type":"uuid","value":"123e4567e89b12d3a456426614174000"}],"payload":""}`, "not in the 8-4-4-4-12 form"},
 		{"uuid hex", `{"headers":[{"name":"a","type":"uuid","value":"123e4567-e89b-12d3-a456-42661417400g"}],"payload":""}`, "not hexadecimal"},
+
+		// What encoding/json alone would change rather than refuse.
+		{"invalid UTF-8 in a value", "{\"headers\":[{\"name\":\"a\",\"type\":\"string\",\"value\":\"x\xffy\"}],\"payload\":\"\"}", "column 51: invalid UTF-8 (byte 0xff)"},
+		{"invalid UTF-8 in a name", "{\"headers\":[{\"name\":\"\xc3\",\"type\":\"bool\",\"value\":true}],\"payload\":\"\"}", "column 22: invalid UTF-8 (byte 0xc3)"},
+		{"invalid UTF-8 in text", "{\"headers\":[],\"payload\":\"\",\"text\":\"\xed\xa0\x80\"}", "column 36: invalid UTF-8 (byte 0xed)"},
+		{"lone high surrogate", `{"headers":[{"name":"a","type":"string","value":"\ud800"}],"payload":""}`, `column 50: \ud800 is half of a UTF-16 surrogate pair`},
+		{"lone low surrogate", `{"headers":[],"payload":"","text":"ab\uDC00"}`, `column 38: \uDC00 is half of a UTF-16 surrogate pair`},
+		{"high surrogate then a letter", `{"headers":[],"payload":"","text":"\ud83d\u0041"}`, `\ud83d is half of a UTF-16 surrogate pair`},
+		{"two high surrogates", `{"headers":[],"payload":"","text":"\ud83d\ud83d\ude00"}`, `column 36: \ud83d is half`},
+		{"surrogate in a key", `{"headers":[],"payload":"","\ud800":1}`, `\ud800 is half`},
+		{"duplicate key", `{"headers":[],"payload":"YQ==","payload":""}`, `the frame has the key "payload" twice`},
+		{"duplicate key escaped", `{"headers":[],"payload":"YQ==","\u0070ayload":""}`, `the frame has the key "payload" twice`},
+		{"duplicate headers", `{"headers":[],"headers":[{"name":"a","type":"bool","value":true}],"payload":""}`, `the frame has the key "headers" twice`},
+		{"duplicate header key", `{"headers":[{"name":"a","type":"bool","value":true,"value":false}],"payload":""}`, `header 0 has the key "value" twice`},
+		{"duplicate header name key", `{"headers":[{"name":"a","name":"b","type":"bool","value":true}],"payload":""}`, `header 0 has the key "name" twice`},
+		{"key in another case", `{"headers":[],"payload":"","Payload":"YQ=="}`, `unknown field "Payload"`},
+		{"header key in another case", `{"headers":[{"name":"a","type":"bool","Value":true}],"payload":""}`, `header 0: unknown field "Value"`},
+		{"no headers", `{"payload":""}`, `the frame has no "headers"`},
+		{"no payload", `{"headers":[]}`, `the frame has no "payload"`},
+		{"text but no payload", `{"headers":[],"text":"hello"}`, `the frame has no "payload"`},
+		{"no name", `{"headers":[{"type":"bool","value":true}],"payload":""}`, `header 0 has no "name"`},
+		{"no type", `{"headers":[{"name":"a","value":true}],"payload":""}`, `header 0 has no "type"`},
+		{"no value second header", `{"headers":[{"name":"a","type":"bool","value":true},{"name":"b","type":"bool"}],"payload":""}`, `header 1 has no "value"`},
+		{"null headers", `{"headers":null,"payload":""}`, "headers is null, not an array"},
+		{"null payload", `{"headers":[],"payload":null}`, "payload is null, not a string"},
+		{"null text", `{"headers":[],"payload":"","text":null}`, "text is null, not a string"},
+		{"null name", `{"headers":[{"name":null,"type":"bool","value":true}],"payload":""}`, "header 0: name is null, not a string"},
+		{"null type", `{"headers":[{"name":"a","type":null,"value":true}],"payload":""}`, "header 0: type is null, not a string"},
+		{"header not object", `{"headers":["a"],"payload":""}`, `header 0 is "a", not a JSON object`},
+		{"headers object", `{"headers":{},"payload":""}`, `headers is an object, not an array`},
+		{"frame not object", `[1]`, `the frame is an array, not a JSON object`},
+		{"payload number", `{"headers":[],"payload":5}`, `payload is the number 5, not a string`},
+		{"offset fraction", `{"offset":1.5,"headers":[],"payload":""}`, `offset is the number 1.5, not an integer`},
+		{"offset string", `{"offset":"0","headers":[],"payload":""}`, `offset is "0", not an integer`},
+		{"unclosed", `{"headers":[],"payload":""`, "not a JSON frame"},
+		{"base64 padding bits", `{"headers":[],"payload":"YR=="}`, "payload: not standard base64"},
+		{"base64 line break", `{"headers":[],"payload":"YQ\n=="}`, "payload: not standard base64: a line break"},
+		{"bytes padding bits", `{"headers":[{"name":"a","type":"bytes","value":"/x=="}],"payload":""}`, "bytes value: not standard base64"},
+		{"string base64 padding bits", `{"headers":[{"name":"a","type":"string","value":"\ufffd","base64":"/x=="}],"payload":""}`, "base64: not standard base64"},
+		{"value and base64 disagree", `{"headers":[{"name":"a","type":"string","value":"edited","base64":"/w=="}],"payload":""}`, "value and base64 disagree"},
+		{"empty base64", `{"headers":[{"name":"a","type":"string","value":"x","base64":""}],"payload":""}`, "base64 is empty"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -250,8 +291,9 @@ func TestParseAccepts(t *testing.T) {
 		`{"name":"ts","type":"timestamp","value":"2024-01-01T01:00:00.5+01:00"},` +
 		`{"name":"ms","type":"timestamp","value":-5},` +
 		`{"name":"id","type":"uuid","value":"123E4567-E89B-12D3-A456-426614174000"},` +
-		`{"name":"raw","type":"string","value":"ignored","base64":"/w=="}` +
-		`],"text":"hello"}`))
+		`{"name":"raw","type":"string","value":"\ufffd","base64":"/w=="},` +
+		`{"name":"esc","type":"string","value":"\\ud800 \ud83d\ude00 \u00e9 \\\\"}` +
+		`],"payload":"","text":"hello"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,6 +302,7 @@ func TestParseAccepts(t *testing.T) {
 		{Name: "ms", Value: eventstream.TimestampValue(time.UnixMilli(-5))},
 		{Name: "id", Value: eventstream.UUIDValue(u)},
 		{Name: "raw", Value: eventstream.StringValue("\xff")},
+		{Name: "esc", Value: eventstream.StringValue(`\ud800 😀 é \\`)},
 	}
 	if len(f.Headers) != len(want) {
 		t.Fatalf("got %d headers, want %d", len(f.Headers), len(want))
@@ -284,6 +327,13 @@ func TestEncodeErrors(t *testing.T) {
 		{"empty name", good + "\n" + `{"headers":[{"name":"","type":"bool","value":true}],"payload":""}`, `dump: line 2: cannot encode: header name "" has length 0, outside 1..255: malformed frame`, 1},
 		{"duplicate name", `{"headers":[{"name":"a","type":"bool","value":true},{"name":"a","type":"bool","value":false}],"payload":""}`, `dump: line 1: cannot encode: header name`, 0},
 		{"value too long", `{"headers":[{"name":"a","type":"string","value":"` + strings.Repeat("x", 32768) + `"}],"payload":""}`, "dump: line 1: cannot encode: header value", 0},
+		{"invalid UTF-8", good + "\n" + good + "\n" + `{"headers":[],"payload":"","text":"` + "\xff" + `"}`, "dump: line 3, column 36: invalid UTF-8 (byte 0xff)", 2},
+		{"surrogate", good + "\n" + `{"headers":[],"payload":"","text":"\udfff"}`, `dump: line 2, column 36: \udfff is half of a UTF-16 surrogate pair`, 1},
+		{"duplicate key", good + "\n" + `{"headers":[],"payload":"","text":"a","text":"b"}`, `dump: line 2: the frame has the key "text" twice`, 1},
+		{"no payload", good + "\n\n" + `{"headers":[]}`, `dump: line 3: the frame has no "payload"`, 1},
+		{"no headers", `{"payload":"YQ=="}`, `dump: line 1: the frame has no "headers"`, 0},
+		{"no name", `{"headers":[{"type":"string","value":"b"}],"payload":""}`, `dump: line 1: header 0 has no "name"`, 0},
+		{"no type", `{"headers":[{"name":"a","value":"b"}],"payload":""}`, `dump: line 1: header 0 has no "type"`, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -307,14 +357,32 @@ func TestEncodeNoFinalNewline(t *testing.T) {
 	}
 }
 
+// TestEncodeLineLimit checks that an endless line is refused once maxLine bytes of it have
+// been read, after the lines before it were encoded.
 func TestEncodeLineLimit(t *testing.T) {
 	defer func(n int) { maxLine = n }(maxLine)
 	maxLine = 1 << 20
-	r := io.MultiReader(strings.NewReader(`{"payload":"`), infiniteA{})
-	_, err := Encode(io.Discard, r)
-	if err == nil || !strings.Contains(err.Error(), "line 1: longer than") {
-		t.Errorf("Encode of an endless line = %v, want a line length error", err)
+	var n countingReader
+	n.r = io.MultiReader(strings.NewReader(`{"headers":[],"payload":""}`+"\n"+`{"payload":"`), infiniteA{})
+	var out bytes.Buffer
+	s, err := Encode(&out, &n)
+	if err == nil || !strings.Contains(err.Error(), "line 2: longer than 1048576 bytes") || s.Frames != 1 || out.Len() != 16 {
+		t.Errorf("Encode of an endless line = %+v, %v, %d bytes out; want a line length error on line 2 after one frame", s, err, out.Len())
 	}
+	if n.n > int64(maxLine)+64<<10+100 {
+		t.Errorf("Encode read %d bytes before refusing a line over %d", n.n, maxLine)
+	}
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 type infiniteA struct{}
@@ -414,6 +482,120 @@ func FuzzDumpEncode(f *testing.F) {
 		}
 		if !bytes.Equal(bin.Bytes(), b[:s.Bytes]) {
 			t.Fatalf("dump | encode changed the bytes")
+		}
+	})
+}
+
+// TestMaxLineCoversDump checks the bound of maxLine: on worst-case frames (payloads and names
+// that escape to 6 bytes a byte, many tiny headers, every header type) and on random ones, the
+// line Dump writes takes at most 22/3 bytes per frame byte, plus 24 per header and 80 per
+// frame. With the default limits, every line Dump writes is then within maxLine, which is not
+// looser than that by more than 1 MiB.
+func TestMaxLineCoversDump(t *testing.T) {
+	const perHeader, perFrame = 24, 80
+	ctl := func(n int) []byte { return bytes.Repeat([]byte{1}, n) }
+	name := func(i int) string { // distinct names of control characters, escaped to 6 bytes each
+		s := string(rune(1 + i%31))
+		for i /= 31; i > 0; i /= 31 {
+			s += string(rune(1 + i%31))
+		}
+		return s
+	}
+	var frames []*eventstream.Frame
+	for _, p := range [][]byte{ctl(1 << 20), bytes.Repeat([]byte("\u2028"), 1<<18), bytes.Repeat([]byte(`"`), 1<<18), {1}, {0xff}} {
+		frames = append(frames, &eventstream.Frame{Payload: p})
+	}
+	tiny := &eventstream.Frame{Payload: ctl(1)}
+	for i := range eventstream.DefaultMaxHeaders {
+		tiny.Headers = append(tiny.Headers, eventstream.Header{Name: name(i), Value: eventstream.BoolValue(false)})
+	}
+	frames = append(frames, tiny)
+	for _, v := range []eventstream.Value{
+		eventstream.BoolValue(true), eventstream.ByteValue(-128), eventstream.Int16Value(math.MinInt16),
+		eventstream.Int32Value(math.MinInt32), eventstream.Int64Value(math.MinInt64),
+		eventstream.BytesValue(nil), eventstream.BytesValue(ctl(100)), eventstream.StringValue(""),
+		eventstream.StringValue(string(ctl(eventstream.MaxValueLen))), eventstream.StringValue("\xff\xfe"),
+		eventstream.TimestampValue(time.UnixMilli(math.MinInt64)), eventstream.TimestampValue(time.UnixMilli(0)),
+		eventstream.UUIDValue([16]byte{}),
+	} {
+		f := &eventstream.Frame{}
+		for i := range min(100, eventstream.DefaultMaxHeaderBlockLen/(8+len(v.Bytes()))) {
+			f.Headers = append(f.Headers, eventstream.Header{Name: name(i), Value: v})
+		}
+		frames = append(frames, f)
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	for range 200 {
+		frames = append(frames, randomFrame(r))
+	}
+	worst := 0.0
+	for i, f := range frames {
+		b := encodeFrames(t, f)
+		var out bytes.Buffer
+		if _, err := Dump(&out, bytes.NewReader(b)); err != nil {
+			t.Fatal(err)
+		}
+		n := out.Len() + 18 // the offset, written as 0, may take up to 19 digits
+		bound := 22*len(b)/3 + perHeader*len(f.Headers) + perFrame
+		if n > bound {
+			t.Errorf("frame %d (%d bytes, %d headers): a line of %d bytes, over %d", i, len(b), len(f.Headers), n, bound)
+		}
+		worst = max(worst, float64(n-perFrame-perHeader*len(f.Headers))/float64(len(b)))
+	}
+	t.Logf("at most %.3f bytes of line per frame byte beyond the constants", worst)
+	longest := 22*eventstream.DefaultMaxFrameLen/3 + perHeader*eventstream.DefaultMaxHeaders + perFrame
+	if maxLine < longest || maxLine > longest+1<<20 {
+		t.Errorf("maxLine = %d, want between %d, the longest line Dump writes, and 1 MiB more", maxLine, longest)
+	}
+}
+
+// FuzzParseLine feeds arbitrary bytes to the line parser of Encode: it must not panic, and a
+// line it accepts describes a frame that, once encoded, dumps to a line that encodes to the
+// same bytes and parses to the same frame.
+func FuzzParseLine(f *testing.F) {
+	jsons, _ := filepath.Glob(filepath.Join(corpusDir, "*.json"))
+	for _, p := range jsons {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, line := range bytes.Split(b, []byte("\n")) {
+			line = bytes.TrimSuffix(bytes.TrimSpace(line), []byte(","))
+			if bytes.HasPrefix(line, []byte(`{"offset":`)) && len(line) < 4<<10 {
+				f.Add(line)
+			}
+		}
+	}
+	for _, s := range []string{
+		`{"headers":[{"name":"raw","type":"string","value":"\ufffd","base64":"/w=="}],"payload":"","text":"hello"}`,
+		`{"headers":[{"name":"e","type":"string","value":"\\ud800 \ud83d\ude00 \u00e9 \\\\"}],"payload":"YQ=="}`,
+		`{"headers":[{"name":"t","type":"timestamp","value":"2024-01-01T01:00:00.5+01:00"},{"name":"m","type":"timestamp","value":-5}],"payload":""}`,
+		`{"headers":[],"payload":"","payload":"YQ=="}`,
+		`{"headers":[],"payload":"","text":"\udc00"}`,
+		"{\"headers\":[],\"payload\":\"\",\"text\":\"\xff\"}",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		fr, err := parseLine(line)
+		if err != nil {
+			return
+		}
+		b, err := fr.AppendBinary(nil)
+		if err != nil {
+			return // over the encoder's limits: Encode reports it
+		}
+		var text bytes.Buffer
+		if _, err := Dump(&text, bytes.NewReader(b)); err != nil {
+			t.Fatalf("Dump of an encoded accepted line: %v", err)
+		}
+		fr2, err := parseLine(text.Bytes())
+		if err != nil {
+			t.Fatalf("the dump %s of accepted line %q does not parse: %v", text.Bytes(), line, err)
+		}
+		b2, err := fr2.AppendBinary(nil)
+		if err != nil || !bytes.Equal(b, b2) {
+			t.Fatalf("line %q: dump | encode changed the frame (%v)", line, err)
 		}
 	})
 }

@@ -13,13 +13,15 @@
 // when the year is outside 0000..9999, which RFC 3339 cannot write) and the canonical
 // 8-4-4-4-12 form for uuid. A string value that is not valid UTF-8 cannot be carried by a
 // JSON string: it gets an extra "base64" field with its exact bytes, and "value" shows it
-// with invalid bytes replaced by U+FFFD. payload is standard base64; text repeats it as a
-// string when it is valid UTF-8.
+// with invalid bytes replaced by U+FFFD (the two must agree when read back). payload is
+// standard base64; text repeats it as a string when it is valid UTF-8. Base64 is always the
+// canonical form: padded, no line breaks, zero padding bits.
 //
-// Reading the form back ([Frame.ToFrame]) gives the same frame, so dumping a stream and
-// encoding the dump reproduces the stream byte for byte, for every frame the encoder accepts
-// (a decoder accepts string and byte-array values up to 65,535 bytes, the encoder only up to
-// [eventstream.MaxValueLen]).
+// Reading the form back ([Frame.ToFrame], and [Encode] line by line) gives the same frame, so
+// dumping a stream and encoding the dump reproduces the stream byte for byte, for every frame
+// the encoder accepts (a decoder accepts string and byte-array values up to 65,535 bytes, the
+// encoder only up to [eventstream.MaxValueLen]). [Encode] reads the form strictly: what it
+// cannot read exactly as written, it refuses.
 package dump
 
 import (
@@ -138,6 +140,19 @@ func marshal(v any) json.RawMessage {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
 
+// decodeBase64 decodes standard base64 strictly: padding bits must be zero and line breaks,
+// which the base64 package would skip, are refused, so that each byte string has one form.
+func decodeBase64(s string) ([]byte, error) {
+	if strings.ContainsAny(s, "\r\n") {
+		return nil, errors.New("not standard base64: a line break")
+	}
+	b, err := base64.StdEncoding.Strict().DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("not standard base64: %v", err)
+	}
+	return b, nil
+}
+
 func parseUUID(s string) ([16]byte, error) {
 	var u [16]byte
 	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
@@ -155,9 +170,9 @@ func parseUUID(s string) ([16]byte, error) {
 // the encoder's limits: [eventstream.Frame.AppendBinary] does that.
 func (j *Frame) ToFrame() (*eventstream.Frame, error) {
 	f := &eventstream.Frame{Headers: make([]eventstream.Header, 0, len(j.Headers))}
-	p, err := base64.StdEncoding.DecodeString(j.Payload)
+	p, err := decodeBase64(j.Payload)
 	if err != nil {
-		return nil, fmt.Errorf("payload: not standard base64: %v", err)
+		return nil, fmt.Errorf("payload: %v", err)
 	}
 	switch {
 	case j.Text != nil && j.Payload == "":
@@ -218,9 +233,9 @@ func (h *Header) value() (eventstream.Value, error) {
 		if err := json.Unmarshal(h.Value, &s); err != nil {
 			return eventstream.Value{}, errors.New("bytes value must be a base64 string")
 		}
-		b, err := base64.StdEncoding.DecodeString(s)
+		b, err := decodeBase64(s)
 		if err != nil {
-			return eventstream.Value{}, fmt.Errorf("bytes value: not standard base64: %v", err)
+			return eventstream.Value{}, fmt.Errorf("bytes value: %v", err)
 		}
 		return eventstream.BytesValue(b), nil
 	case "string":
@@ -229,9 +244,14 @@ func (h *Header) value() (eventstream.Value, error) {
 			return eventstream.Value{}, errors.New("string value must be a string")
 		}
 		if h.Base64 != "" {
-			b, err := base64.StdEncoding.DecodeString(h.Base64)
+			b, err := decodeBase64(h.Base64)
 			if err != nil {
-				return eventstream.Value{}, fmt.Errorf("base64: not standard base64: %v", err)
+				return eventstream.Value{}, fmt.Errorf("base64: %v", err)
+			}
+			// value shows the bytes with invalid UTF-8 replaced: an edit of one without
+			// the other is refused rather than half applied.
+			if shown := strings.ToValidUTF8(string(b), "\uFFFD"); s != shown {
+				return eventstream.Value{}, errors.New("value and base64 disagree (value must be base64's bytes with invalid UTF-8 shown as U+FFFD)")
 			}
 			s = string(b)
 		}

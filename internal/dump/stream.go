@@ -18,10 +18,17 @@ type Summary struct {
 	Bytes  int64 // bytes of those frames
 }
 
-// maxLine bounds one line of input to [Encode]: enough for the JSON form of the largest frame
-// a default decoder accepts (base64 of a 24 MiB payload plus its text, escaped). A variable
-// so that tests can lower it.
-var maxLine = 256 << 20
+// maxLine bounds one line of input to [Encode], which refuses a line once it has read that
+// much of it, without reading the rest. It is the longest line [Dump] writes for a frame that a
+// default decoder accepts, plus 1 MiB for spacing and hand-written escapes. A frame byte takes
+// at most 22/3 bytes of that line: a payload byte 4/3 in base64 in "payload" plus at most 6 as
+// a \u00XX escape in "text", a header byte at most 6 (a control character in a name or string
+// value, escaped). Beyond that, each header adds at most 24 bytes of JSON punctuation and type
+// name, and the frame 80 (TestMaxLineCoversDump checks both on worst-case frames): with
+// eventstream.DefaultMaxFrameLen and DefaultMaxHeaders, the longest line Dump writes is under
+// 22/3 × 25,296,912 + 24 × 1,024 + 80 bytes, and the bound, 186,559,264 bytes (about 178 MiB),
+// leaves 1 MiB less 24 KiB above it. A variable so that tests can lower it.
+var maxLine = eventstream.DefaultMaxFrameLen/3*22 + 1<<20
 
 // Dump decodes the stream r and writes the JSON form of each frame to w as one line, frame by
 // frame. It stops at the first bad frame or read error: the frames before it have been written,
@@ -87,9 +94,16 @@ func each(r io.Reader, fn func(off int64, f *eventstream.Frame) error) (Summary,
 
 // Encode reads JSON forms of frames from r, one per line (blank lines are skipped), and writes
 // the encoded frames to w, one Write each. The offset field is ignored. It stops at the first
-// line that is not a valid frame, with an error naming the line: the frames of the lines
-// before it have been written. Unknown fields are errors, so that a misspelt field is not
-// silently dropped. A line may hold up to 256 MiB.
+// line that is not a valid frame, with an error naming the line and what is wrong: the frames
+// of the lines before it have been written.
+//
+// A line is refused rather than read into something other than what it says: bytes that are
+// not UTF-8, a \u escape of half a UTF-16 surrogate pair, a key given twice in an object, a key
+// that is not one of the form's fields exactly (names are case-sensitive), a missing
+// "headers" or "payload", a header without "name", "type" or "value", null where a value is
+// due, base64 that is not in its one canonical form, and a string value whose "value" and
+// "base64" disagree. A line longer than the longest one [Dump] writes for the largest frame
+// (about 178 MiB; see maxLine) is refused once that much of it has been read.
 func Encode(w io.Writer, r io.Reader) (Summary, error) {
 	var s Summary
 	br := bufio.NewReaderSize(r, 64<<10)
@@ -103,6 +117,9 @@ func Encode(w io.Writer, r io.Reader) (Summary, error) {
 		}
 		if len(bytes.TrimSpace(line)) > 0 {
 			f, perr := parseLine(line)
+			if ce, ok := perr.(*columnError); ok {
+				return s, fmt.Errorf("dump: line %d, column %d: %s", n, ce.column, ce.msg)
+			}
 			if perr != nil {
 				return s, fmt.Errorf("dump: line %d: %v", n, perr)
 			}
@@ -128,26 +145,13 @@ func readLine(br *bufio.Reader, buf []byte) ([]byte, error) {
 	for {
 		chunk, err := br.ReadSlice('\n')
 		if len(buf)+len(chunk) > maxLine {
-			return nil, fmt.Errorf("longer than %d bytes", maxLine)
+			return nil, fmt.Errorf("longer than %d bytes, the most that the JSON form of the largest frame takes", maxLine)
 		}
 		buf = append(buf, chunk...)
 		if err != bufio.ErrBufferFull {
 			return buf, err
 		}
 	}
-}
-
-func parseLine(line []byte) (*eventstream.Frame, error) {
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.DisallowUnknownFields()
-	var j Frame
-	if err := dec.Decode(&j); err != nil {
-		return nil, fmt.Errorf("not a JSON frame: %v", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("text after the JSON object")
-	}
-	return j.ToFrame()
 }
 
 // describe renders a codec error met while encoding without its offset, which is always 0

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -38,19 +39,30 @@ func readFile(t *testing.T, name string) []byte {
 
 func TestUsage(t *testing.T) {
 	tests := []struct {
-		args       []string
-		code       int
-		out, err   string
-		notStdout  bool
-		stderrOnly bool
+		args     []string
+		code     int
+		out, err string
 	}{
 		{args: []string{"-h"}, code: 0, out: "Usage: eventstream COMMAND"},
 		{args: []string{"--help"}, code: 0, out: "serve    serve the Amazon Bedrock Runtime API"},
 		{args: []string{"help"}, code: 0, out: "Commands:"},
 		{args: nil, code: 2, err: "Usage: eventstream COMMAND"},
 		{args: []string{"frobnicate"}, code: 2, err: `eventstream: unknown command "frobnicate"`},
-		{args: []string{"dump", "-h"}, code: 0, out: "Usage: eventstream dump [FILE...]"},
-		{args: []string{"verify", "-x"}, code: 2, err: "flag provided but not defined: -x"},
+		{args: []string{"verify", "-x"}, code: 2, err: "flag provided but not defined: -x\nUsage: eventstream verify [FILE...]"},
+		{args: []string{"dump", "-x", "file"}, code: 2, err: "flag provided but not defined: -x\nUsage: eventstream dump [FILE...]"},
+		{args: []string{"serve", "-x"}, code: 2, err: "flag provided but not defined: -x\nUsage: eventstream serve"},
+		{args: []string{"serve", "-addr"}, code: 2, err: "flag needs an argument: -addr\nUsage: eventstream serve"},
+		{args: []string{"serve", "extra"}, code: 2, err: `eventstream serve: unexpected argument "extra"`},
+	}
+	// -h, -help and --help on every command: its usage once, on standard output, exit 0.
+	for _, cmd := range []string{"dump", "encode", "verify", "serve"} {
+		for _, h := range []string{"-h", "-help", "--help"} {
+			tests = append(tests, struct {
+				args     []string
+				code     int
+				out, err string
+			}{args: []string{cmd, h}, code: 0, out: "Usage: eventstream " + cmd + " "})
+		}
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -58,6 +70,12 @@ func TestUsage(t *testing.T) {
 			if r.code != tt.code || !strings.Contains(r.stdout, tt.out) || !strings.Contains(r.stderr, tt.err) {
 				t.Errorf("eventstream %v: exit %d, stdout %q, stderr %q; want exit %d, stdout with %q, stderr with %q",
 					tt.args, r.code, r.stdout, r.stderr, tt.code, tt.out, tt.err)
+			}
+			if tt.code == 0 && (r.stderr != "" || strings.Count(r.stdout, "Usage:") != 1 || !strings.HasPrefix(r.stdout, "Usage: ")) {
+				t.Errorf("eventstream %v: stdout %q, stderr %q; want the usage once on stdout and nothing on stderr", tt.args, r.stdout, r.stderr)
+			}
+			if tt.code == 2 && (r.stdout != "" || strings.Count(r.stderr, "Usage:") > 1) {
+				t.Errorf("eventstream %v: stdout %q, stderr %q; want the usage at most once on stderr and nothing on stdout", tt.args, r.stdout, r.stderr)
 			}
 		})
 	}
@@ -176,7 +194,7 @@ func firstLine(s string) string {
 
 func TestDumpStopsAtFirstBadFile(t *testing.T) {
 	r := runCmd(nil, "dump", corpus+"payload-only.bin", corpus+"no-such-file.bin", corpus+"empty-frame.bin")
-	if r.code != 1 || strings.Count(r.stdout, "\n") != 1 || !strings.Contains(r.stderr, "no-such-file.bin: open ") {
+	if r.code != 1 || strings.Count(r.stdout, "\n") != 1 || !strings.HasPrefix(r.stderr, "eventstream dump: open "+corpus+"no-such-file.bin: ") {
 		t.Errorf("exit %d, stdout %q, stderr %q; want 1, one frame, an open error", r.code, r.stdout, r.stderr)
 	}
 }
@@ -216,8 +234,9 @@ func TestDumpEncodeFiles(t *testing.T) {
 	}
 }
 
-// TestReadmeExamples runs the command examples of README.md's section on the command, from
-// the repository root, and compares their output with what the README shows.
+// TestReadmeExamples runs the transcripts ("$ eventstream ...") of README.md's section on the
+// command, from the repository root, and compares their output with what the README shows.
+// TestReadmeShellCommands runs the ```sh lines.
 func TestReadmeExamples(t *testing.T) {
 	t.Chdir("../..")
 	readme := string(readFile(t, "README.md"))
@@ -246,11 +265,6 @@ func TestReadmeExamples(t *testing.T) {
 				}
 				want += out + "\n"
 			}
-		case strings.HasPrefix(line, "go run ./cmd/eventstream verify ") && strings.Contains(line, "# ..."):
-			// A one-liner whose comment gives the end of its output.
-			cmd, comment, _ := strings.Cut(line, "#")
-			args = strings.Fields(strings.TrimPrefix(cmd, "go run ./cmd/eventstream "))
-			want = strings.TrimPrefix(strings.TrimSpace(comment), "...") + "\n"
 		default:
 			continue
 		}
@@ -261,7 +275,72 @@ func TestReadmeExamples(t *testing.T) {
 			t.Errorf("README example %q printed\n%s\nREADME shows\n%s", line, got, want)
 		}
 	}
-	if examples < 3 {
-		t.Errorf("found %d examples in README.md, want at least 3", examples)
+	if examples < 2 {
+		t.Errorf("found %d examples in README.md, want at least 2", examples)
+	}
+}
+
+// TestVerifyOpenError checks that a file that cannot be opened is reported as such, not as a
+// stream that went wrong after 0 good frames, and that the other files are still checked.
+func TestVerifyOpenError(t *testing.T) {
+	r := runCmd(nil, "verify", corpus+"no-such-file.bin", corpus+"payload-only.bin")
+	if r.code != 1 || !strings.HasPrefix(r.stderr, "eventstream verify: open "+corpus+"no-such-file.bin: ") ||
+		strings.Contains(r.stderr, "after") || strings.Count(r.stderr, "\n") != 1 ||
+		r.stdout != corpus+"payload-only.bin: ok, 1 frame, 42 bytes\n" {
+		t.Errorf("verify of a missing file: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	// A file that opens but cannot be read is a read error, with what was read before it.
+	r = runCmd(nil, "verify", corpus)
+	if r.code != 1 || !strings.Contains(r.stderr, "reading frame at offset 0: ") || !strings.HasSuffix(r.stderr, "(after 0 good frames, 0 bytes)\n") {
+		t.Errorf("verify of a directory: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
+
+// TestWriteFailure checks that dump, encode and verify fail when their output cannot be
+// written.
+func TestWriteFailure(t *testing.T) {
+	good := runCmd(nil, "dump", corpus+"payload-only.bin").stdout
+	for _, tt := range []struct {
+		args  []string
+		stdin string
+		want  string
+	}{
+		{[]string{"verify", corpus + "payload-only.bin"}, "", "eventstream verify: writing the output: no space left on device\n"},
+		{[]string{"verify"}, "", "eventstream verify: writing the output: no space left on device\n"},
+		{[]string{"dump", corpus + "payload-only.bin"}, "", "eventstream dump: writing the output: no space left on device\n"},
+		{[]string{"encode"}, good, "eventstream encode: writing the output: no space left on device\n"},
+	} {
+		var errOut bytes.Buffer
+		code := run(tt.args, strings.NewReader(tt.stdin), failWriter{}, &errOut)
+		if code != 1 || errOut.String() != tt.want {
+			t.Errorf("eventstream %v with a failing stdout: exit %d, stderr %q; want 1, %q", tt.args, code, errOut.String(), tt.want)
+		}
+	}
+}
+
+// TestEncodeRefuses checks that encode refuses, naming the line, what it would otherwise
+// change, after writing the frames of the lines before it.
+func TestEncodeRefuses(t *testing.T) {
+	good := runCmd(nil, "dump", corpus+"payload-only.bin").stdout
+	want := string(readFile(t, corpus+"payload-only.bin"))
+	for _, tt := range []struct{ line, err string }{
+		{"{\"headers\":[{\"name\":\"a\",\"type\":\"string\",\"value\":\"\xff\"}],\"payload\":\"\"}", "line 2, column 50: invalid UTF-8 (byte 0xff)"},
+		{`{"headers":[],"payload":"","payload":"YQ=="}`, `line 2: the frame has the key "payload" twice`},
+		{`{"headers":[{"name":"a","type":"bool","value":true,"value":false}],"payload":""}`, `line 2: header 0 has the key "value" twice`},
+		{`{"payload":""}`, `line 2: the frame has no "headers"`},
+		{`{"headers":[]}`, `line 2: the frame has no "payload"`},
+		{`{"headers":[{"type":"bool","value":true}],"payload":""}`, `line 2: header 0 has no "name"`},
+		{`{"headers":[{"name":"a","value":true}],"payload":""}`, `line 2: header 0 has no "type"`},
+		{`{"headers":[{"name":"a","type":"bool"}],"payload":""}`, `line 2: header 0 has no "value"`},
+	} {
+		r := runCmd(strings.NewReader(good+tt.line+"\n"+good), "encode")
+		if r.code != 1 || r.stdout != want || r.stderr != "eventstream encode: <stdin>: "+firstLine(r.stderr[min(len(r.stderr), 29):]) ||
+			!strings.HasPrefix(r.stderr, "eventstream encode: <stdin>: "+tt.err) {
+			t.Errorf("encode of %q: exit %d, %d bytes out, stderr %q; want 1, the first frame, %q", tt.line, r.code, len(r.stdout), r.stderr, tt.err)
+		}
 	}
 }

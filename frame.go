@@ -251,17 +251,129 @@ func (f *Frame) parseHeaders(block []byte, lim *limits) *Error {
 	if f.intern == nil {
 		f.intern = new(interner)
 	}
-	if f.intern.repeats(block, lim) {
+	t := f.intern
+	if t.repeats(block, lim) {
 		f.reuseHeaders(block)
+		return nil
+	}
+	if t.layoutN > 0 && t.layoutN <= lim.maxHeaders && f.parseValues(block, lim) {
+		t.keep(f.Headers, block, lim)
 		return nil
 	}
 	return f.parseHeaderBlock(block, lim)
 }
 
+// parseValues parses a header block whose names and types are those of the last block parsed
+// without error (the layout), as in most streams even when the values change with every
+// frame. The names were validated and checked for duplicates then, so only the values are
+// read. It reports false, with f.Headers unchanged, as soon as the block departs from the
+// layout or a value does not fit, leaving the block to parseHeaderBlock.
+func (f *Frame) parseValues(block []byte, lim *limits) bool {
+	t := f.intern
+	n := t.layoutN
+	hs := f.Headers
+	if cap(hs) < n {
+		hs = make([]Header, n)
+	}
+	hs = hs[:n]
+	off := 0
+	for i := range hs {
+		e := &t.layout[i]
+		if !e.at(block, off) {
+			return false
+		}
+		name, typ := e.name, e.typ
+		off += 2 + len(name)
+		var (
+			num, lo uint64
+			b       []byte
+			str     string
+		)
+		switch typ {
+		case TypeBoolTrue, TypeBoolFalse:
+		case TypeByte:
+			if off+1 > len(block) {
+				return false
+			}
+			num = uint64(int8(block[off]))
+			off++
+		case TypeInt16:
+			if off+2 > len(block) {
+				return false
+			}
+			num = uint64(int16(binary.BigEndian.Uint16(block[off:])))
+			off += 2
+		case TypeInt32:
+			if off+4 > len(block) {
+				return false
+			}
+			num = uint64(int32(binary.BigEndian.Uint32(block[off:])))
+			off += 4
+		case TypeInt64, TypeTimestamp:
+			if off+8 > len(block) {
+				return false
+			}
+			num = binary.BigEndian.Uint64(block[off:])
+			off += 8
+		case TypeUUID:
+			if off+16 > len(block) {
+				return false
+			}
+			num = binary.BigEndian.Uint64(block[off:])
+			lo = binary.BigEndian.Uint64(block[off+8:])
+			off += 16
+		default: // TypeBytes, TypeString
+			if off+2 > len(block) {
+				return false
+			}
+			l := int(binary.BigEndian.Uint16(block[off:]))
+			off += 2
+			if off+l > len(block) {
+				return false
+			}
+			b = block[off : off+l : off+l]
+			if i < len(t.offs) {
+				t.offs[i] = off
+			}
+			off += l
+			if typ == TypeString {
+				if lim.utf8 && !utf8.Valid(b) {
+					return false
+				}
+				str = t.stringValue(i, b)
+			}
+		}
+		// Field by field: a Value built whole and then copied is read back in wide loads
+		// that stall on its narrow type stores.
+		h := &hs[i]
+		h.Name = name
+		h.Value.s, h.Value.b, h.Value.num, h.Value.lo = str, b, int64(num), lo
+		h.Value.typ, h.Value.set = typ, true
+	}
+	if off != len(block) {
+		return false
+	}
+	f.Headers = hs
+	return true
+}
+
+// stringValue returns the interned string of the string value b of header i, or "" when the
+// interner has not taken it (yet).
+func (t *interner) stringValue(i int, b []byte) string {
+	if i < len(t.recentValues) && t.recentValues[i] == string(b) {
+		return t.recentValues[i]
+	}
+	s := t.value(b)
+	if s != "" && i < len(t.recentValues) {
+		t.recentValues[i] = s
+	}
+	return s
+}
+
 // repeats reports whether block is the last header block parsed without error, under limits
 // that accept it.
 func (t *interner) repeats(block []byte, lim *limits) bool {
-	return t.lastN > 0 && string(block) == string(t.lastBlock) && t.lastN <= lim.maxHeaders && (t.lastUTF8 || !lim.utf8)
+	return t.lastN > 0 && t.kept() && string(block) == string(t.lastBlock) && t.lastN <= lim.maxHeaders && (t.lastUTF8 || !lim.utf8)
 }
 
 // reuseHeaders fills f with the headers of the last header block parsed, which equals block
@@ -269,6 +381,7 @@ func (t *interner) repeats(block []byte, lim *limits) bool {
 // nil, into the interner's copy of it.
 func (f *Frame) reuseHeaders(block []byte) {
 	t := f.intern
+	t.misses = 0
 	n := t.lastN
 	hs := f.Headers
 	if cap(hs) < n {
@@ -296,7 +409,6 @@ func (f *Frame) reuseHeaders(block []byte) {
 // parseHeaderBlock parses a header block, checking every rule of the format.
 func (f *Frame) parseHeaderBlock(block []byte, lim *limits) *Error {
 	t := f.intern
-	t.lastN = 0
 	whole := block
 	hs := f.Headers[:0]
 	ok := false
@@ -357,18 +469,14 @@ func (f *Frame) parseHeaderBlock(block []byte, lim *limits) *Error {
 				return malformed("header value", "of header %d (%q, %s, %d bytes) runs past the header block", i, name, typ, l)
 			}
 			v.b = block[2 : 2+l : 2+l]
-			if i < len(t.lastOff) {
-				t.lastOff[i] = len(whole) - len(block) + 2
+			if i < len(t.offs) {
+				t.offs[i] = len(whole) - len(block) + 2
 			}
 			if typ == TypeString {
 				if lim.utf8 && !utf8.Valid(v.b) {
 					return malformed("header value", "of header %d (%q) is not valid UTF-8", i, name)
 				}
-				if i < len(t.recentValues) && t.recentValues[i] == string(v.b) {
-					v.s = t.recentValues[i]
-				} else if v.s = t.value(v.b); v.s != "" && i < len(t.recentValues) {
-					t.recentValues[i] = v.s
-				}
+				v.s = t.stringValue(i, v.b)
 			}
 			block = block[2+l:]
 		}
@@ -384,19 +492,44 @@ func (f *Frame) parseHeaderBlock(block []byte, lim *limits) *Error {
 	if err := checkDuplicates(hs, t); err != nil {
 		return err
 	}
-	if len(hs) <= len(t.last) && len(whole) <= maxRecentBlock {
-		t.lastBlock = append(t.lastBlock[:0], whole...)
-		for i, h := range hs {
-			if h.Value.b != nil {
-				off := t.lastOff[i]
-				h.Value.b = t.lastBlock[off : off+len(h.Value.b) : off+len(h.Value.b)]
-			}
-			t.last[i] = h
+	t.layoutN = 0
+	if len(hs) <= len(t.layout) {
+		for i := range hs {
+			t.layout[i].set(hs[i].Name, hs[i].Value.typ)
 		}
-		t.lastN = len(hs)
-		t.lastUTF8 = lim.utf8
+		t.layoutN = len(hs)
 	}
+	t.keep(hs, whole, lim)
 	return nil
+}
+
+// kept reports whether keep recorded the last block parsed that did not repeat the one
+// before. Only then is a repeat worth looking for.
+func (t *interner) kept() bool { return t.misses <= 2 || t.misses%16 == 0 }
+
+// keep records hs, parsed without error from block, as the last header block, for a next
+// frame that repeats it. The offsets of byte and string values are in t.offs. While blocks
+// keep changing it records only one in 16: the copies would cost more than the rare repeat
+// they catch, and reusing an older block is as correct as reusing the last one.
+func (t *interner) keep(hs []Header, block []byte, lim *limits) {
+	if t.misses++; !t.kept() {
+		return
+	}
+	t.lastN = 0
+	if len(hs) > len(t.last) || len(block) > maxRecentBlock {
+		return
+	}
+	t.lastBlock = append(t.lastBlock[:0], block...)
+	for i, h := range hs {
+		if h.Value.b != nil {
+			off := t.offs[i]
+			t.lastOff[i] = off
+			h.Value.b = t.lastBlock[off : off+len(h.Value.b) : off+len(h.Value.b)]
+		}
+		t.last[i] = h
+	}
+	t.lastN = len(hs)
+	t.lastUTF8 = lim.utf8
 }
 
 // checkDuplicates reports a name that appears twice. The specification allows a name once per

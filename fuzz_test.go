@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -299,6 +300,72 @@ func FuzzValidCRC(f *testing.F) {
 		out, err := fr.AppendBinary(nil)
 		if err != nil || !bytes.Equal(out, b[:n]) {
 			t.Fatalf("re-encode: %v\n% x\nwant\n% x", err, out, b[:n])
+		}
+	})
+}
+
+// FuzzHeaderPaths decodes one stream twice: with the decoder's shortcuts (a block that repeats
+// the last one reuses its parsed headers; a block with the last block's names and types has
+// only its values parsed) and with every block through the general parser. Frame i+1 is
+// frame i with the byte at muts[2i] (modulo the block's length) set to muts[2i+1], so that
+// mostly the values change, sometimes a name, a type or a length; both CRCs are valid. The
+// two decodes must give the same frames and the same errors.
+func FuzzHeaderPaths(f *testing.F) {
+	all, allBytes := allTypesFrame()
+	block := allBytes[12 : len(allBytes)-4-len(all.Payload)]
+	signed := hdr(":date", 8, "\x00\x00\x01\x9a\x00\x00\x00\x00") + hdr(":chunk-signature", 6, str(strings.Repeat("s", 32)))
+	f.Add(block, []byte{9, 1, 9, 2, 20, 7, 0, 0, 60, 61, 200, 3}, false)
+	f.Add(block, []byte{1, 2, 200, 0, 3, 3, 30, 0x80, 60, 0xff}, true)
+	f.Add([]byte(signed), []byte{10, 1, 10, 2, 30, 5, 11, 7, 12, 12}, false)
+	f.Add([]byte(hdr(":event-type", 7, str("chunk"))+hdr(":event-type", 7, str("other"))), []byte{2, 'x', 2, 'e'}, false)
+	f.Fuzz(func(t *testing.T, block, muts []byte, validate bool) {
+		if len(block) == 0 || len(block) > 4096 || len(muts) > 256 {
+			return
+		}
+		var stream []byte
+		b := bytes.Clone(block)
+		for i := 0; ; i += 2 {
+			stream = append(stream, rawFrame(string(b), "p")...)
+			if i+1 >= len(muts) {
+				break
+			}
+			b[int(muts[i])%len(b)] = muts[i+1]
+		}
+		fast := NewDecoder(bytes.NewReader(stream))
+		slow := NewDecoder(bytes.NewReader(stream))
+		fast.ValidateUTF8, slow.ValidateUTF8 = validate, validate
+		var ff, sf, df Frame
+		off := 0
+		for i := 0; ; i++ {
+			if sf.intern != nil { // forget what the last blocks were: the general parser only
+				sf.intern.layoutN, sf.intern.lastN = 0, 0
+			}
+			ferr, serr := fast.Decode(&ff), slow.Decode(&sf)
+			if (ferr == nil) != (serr == nil) || ferr != nil && ferr.Error() != serr.Error() {
+				t.Fatalf("frame %d: with shortcuts %v, general parser %v", i, ferr, serr)
+			}
+			if ferr != nil {
+				break
+			}
+			if diff := cmp.Diff(&sf, &ff, frameCmp); diff != "" {
+				t.Fatalf("frame %d (-general +shortcuts):\n%s", i, diff)
+			}
+			for j := range ff.Headers {
+				if a, b := ff.Headers[j].Value.String(), sf.Headers[j].Value.String(); a != b {
+					t.Fatalf("frame %d header %d: %q, general parser %q", i, j, a, b)
+				}
+			}
+			// DecodeFrame, whose repeated blocks point into the caller's bytes, agrees too.
+			if !validate {
+				n, err := DecodeFrame(stream[off:], &df)
+				if err != nil {
+					t.Fatalf("frame %d: DecodeFrame: %v", i, err)
+				}
+				off += n
+				if diff := cmp.Diff(&sf, &df, frameCmp); diff != "" {
+					t.Fatalf("frame %d (-general +DecodeFrame):\n%s", i, diff)
+				}
+			}
 		}
 	})
 }

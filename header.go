@@ -358,21 +358,102 @@ type interner struct {
 	// without hashing. Only validated names enter them.
 	recent       [16]string
 	recentValues [16]string
-	// lastBlock is a copy of the last header block parsed without error (up to maxRecentBlock
-	// bytes and len(last) headers), last its first lastN headers with values pointing into
-	// lastBlock, and lastOff the offsets of their byte and string values in the block. A frame
-	// with the same block reuses them instead of parsing again. lastUTF8 records whether string
-	// values were UTF-8 validated.
+	// lastBlock is a copy of a header block parsed without error (up to maxRecentBlock bytes
+	// and len(last) headers): the last one, or while blocks keep changing a recent one (see
+	// keep). last holds its lastN headers with values pointing into lastBlock, and lastOff the
+	// offsets of their byte and string values in the block. A frame with the same block reuses
+	// them instead of parsing again. lastUTF8 records whether string values were UTF-8
+	// validated.
 	lastBlock []byte
 	last      [16]Header
 	lastOff   [16]int
 	lastN     int
 	lastUTF8  bool
+	// layout holds the names and types of the last header block parsed without error, when it
+	// had at most len(layout) headers (layoutN of them; 0 when there is none). A block with
+	// the same names and types needs only its values parsed.
+	layout  [16]layoutEntry
+	layoutN int
+	// offs holds the offsets in its block of the byte and string values of the block being
+	// parsed; keep copies them to lastOff. misses counts the blocks parsed since the last
+	// one that repeated.
+	offs   [16]int
+	misses int
 	// seenNames is reused for duplicate detection in frames with many headers.
 	seenNames map[string]struct{}
 }
 
 const internSlots = 512
+
+// A layoutEntry is the name and type of one header of a layout, with words of their
+// encoding (name length, name, type byte), so that a header up to 22 bytes long matches with
+// at most three loads.
+type layoutEntry struct {
+	name  string
+	typ   HeaderType
+	n     int    // the encoding's length: 2 + len(name)
+	first uint64 // its first 8 bytes, little-endian (fewer when n < 8, the rest zero)
+	mask  uint64 // which bytes of first are the encoding's
+	mid   uint64 // bytes 8..15, when n > 16
+	last  uint64 // the last 8 bytes, when n > 8
+}
+
+func (e *layoutEntry) set(name string, typ HeaderType) {
+	e.name, e.typ, e.n = name, typ, 2+len(name)
+	key := func(j int) byte {
+		switch {
+		case j == 0:
+			return byte(len(name))
+		case j <= len(name):
+			return name[j-1]
+		}
+		return byte(typ)
+	}
+	word := func(at int) (w uint64) {
+		for j := range 8 {
+			w |= uint64(key(at+j)) << (8 * j)
+		}
+		return w
+	}
+	e.first, e.mask, e.mid, e.last = 0, 0, 0, 0
+	for j := range min(8, e.n) {
+		e.first |= uint64(key(j)) << (8 * j)
+		e.mask |= 0xff << (8 * j)
+	}
+	if e.n > 16 {
+		e.mid = word(8)
+	}
+	if e.n > 8 {
+		e.last = word(e.n - 8)
+	}
+}
+
+// at reports whether block holds e's name and type at off.
+func (e *layoutEntry) at(block []byte, off int) bool {
+	n := e.n
+	if off+max(n, 8) > len(block) {
+		// Near the end of the block: byte by byte.
+		p := off + n - 1
+		return p < len(block) && block[off] == byte(len(e.name)) && HeaderType(block[p]) == e.typ && string(block[off+1:p]) == e.name
+	}
+	if binary.LittleEndian.Uint64(block[off:])&e.mask != e.first {
+		return false
+	}
+	if n <= 8 {
+		return true
+	}
+	if binary.LittleEndian.Uint64(block[off+n-8:]) != e.last {
+		return false
+	}
+	if n <= 16 {
+		return true
+	}
+	if binary.LittleEndian.Uint64(block[off+8:]) != e.mid {
+		return false
+	}
+	// The three words cover encodings up to 24 bytes: names up to 22.
+	return n <= 24 || string(block[off+16:off+n-8]) == e.name[15:len(e.name)-7]
+}
 
 // maxRecentBlock bounds the header block an interner keeps a copy of.
 const maxRecentBlock = 512

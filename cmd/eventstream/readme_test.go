@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -228,11 +229,17 @@ func (l shellLine) runnable() bool {
 //     the command) and must exit 0 with nothing on standard error; a comment that starts with
 //     "..." gives the end of its output. Such a line must not redirect output to a file: compare
 //     with `| cmp - FILE` instead.
-//   - Every other line (`go run ./cmd/eventstream serve ...`, `go test ...`, `bash ...`) is
-//     only path-checked.
+//   - A line `go run ./cmd/eventstream serve FLAGS...`, after NAME=value environment settings
+//     if wanted, is started with those flags and settings and `-addr 127.0.0.1:0` added last:
+//     it must print its first line within 10 seconds, and exit 0 on SIGTERM.
+//   - Every other line (`go test ...`, `bash ...`, anything with an operator) is only
+//     path-checked.
+//   - Every test, benchmark, fuzz target or example a line names, in the command (as in
+//     -fuzz '^FuzzDecode$') or in its comment, must be a function of the repository's tests.
 func TestReadmeShellCommands(t *testing.T) {
 	t.Chdir("../..")
 	lines := readmeShellLines(t, string(readFile(t, "README.md")))
+	funcs := testFuncs(t)
 	bin := commandPath(t)
 	ran := 0
 	for _, l := range lines {
@@ -240,6 +247,16 @@ func TestReadmeShellCommands(t *testing.T) {
 			if _, err := os.Stat(p); err != nil {
 				t.Errorf("README.md:%d: %q names %s, which is not in the repository", l.n, commandText(l), p)
 			}
+		}
+		for _, name := range testFuncName.FindAllString(commandText(l)+" "+l.comment, -1) {
+			if !funcs[name] {
+				t.Errorf("README.md:%d: %q names %s, which no test file defines", l.n, commandText(l), name)
+			}
+		}
+		if env, args, ok := l.serveLine(); ok {
+			ran++
+			startServe(t, l, env, args)
+			continue
 		}
 		if !l.runnable() {
 			continue
@@ -259,6 +276,37 @@ func TestReadmeShellCommands(t *testing.T) {
 	}
 }
 
+// testFuncName matches the name of a test, benchmark, fuzz target or example.
+var testFuncName = regexp.MustCompile(`\b(Test|Benchmark|Fuzz|Example)[A-Z]\w*`)
+
+// testFuncs returns the names of the top-level functions of the repository's test files.
+func testFuncs(t *testing.T) map[string]bool {
+	funcs := map[string]bool{}
+	decl := regexp.MustCompile(`(?m)^func (\w+)\(`)
+	err := filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "node_modules" || strings.HasPrefix(d.Name(), ".")) && path != "." {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(path, "_test.go") {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			for _, m := range decl.FindAllSubmatch(b, -1) {
+				funcs[string(m[1])] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return funcs
+}
+
 // commandText is a line's command as written, quotes restored where they were.
 func commandText(l shellLine) string {
 	var b strings.Builder
@@ -273,6 +321,64 @@ func commandText(l shellLine) string {
 		}
 	}
 	return b.String()
+}
+
+// serveLine returns the environment settings and arguments of a line that runs serve alone.
+func (l shellLine) serveLine() (env, args []string, ok bool) {
+	w := l.words
+	for len(w) > 0 && !w[0].op && regexp.MustCompile(`^[A-Za-z_]\w*=`).MatchString(w[0].text) {
+		env = append(env, w[0].text)
+		w = w[1:]
+	}
+	if len(w) < 4 || w[0].text != "go" || w[1].text != "run" || w[2].text != "./cmd/eventstream" || w[3].text != "serve" {
+		return nil, nil, false
+	}
+	for _, a := range w[4:] {
+		if a.op {
+			return nil, nil, false
+		}
+		args = append(args, a.text)
+	}
+	return env, args, true
+}
+
+// startServe starts a README serve line on a free port, waits for its first line and stops it
+// with SIGTERM.
+func startServe(t *testing.T, l shellLine, env, args []string) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, append(append([]string{"serve"}, args...), "-addr", "127.0.0.1:0")...)
+	cmd.Env = append(append(os.Environ(), "EVENTSTREAM_TEST_AS_COMMAND=1"), env...)
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	first := make(chan string, 1)
+	go func() {
+		s, _ := bufio.NewReader(out).ReadString('\n')
+		first <- s
+		io.Copy(io.Discard, out)
+	}()
+	select {
+	case s := <-first:
+		if s == "" {
+			t.Errorf("README.md:%d: %q printed nothing", l.n, commandText(l))
+		}
+	case <-time.After(10 * time.Second):
+		t.Errorf("README.md:%d: %q printed no line in 10 s", l.n, commandText(l))
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("README.md:%d: %q: %v, stderr %q", l.n, commandText(l), err, errOut.String())
+	}
 }
 
 // TestReadmeShellRules checks the rules of TestReadmeShellCommands on lines like the README's.
@@ -301,6 +407,23 @@ func TestReadmeShellRules(t *testing.T) {
 		}
 		if got := l.runnable(); got != tt.runnable {
 			t.Errorf("%q: runnable %v, want %v", tt.line, got, tt.runnable)
+		}
+	}
+	for line, want := range map[string]string{
+		"go run ./cmd/eventstream serve                          # http://127.0.0.1:8085": "[] []",
+		"go run ./cmd/eventstream serve -tls -bearer my-token":                            "[] [-tls -bearer my-token]",
+		"A_B=x C=y go run ./cmd/eventstream serve -addr 127.0.0.1:0":                      "[A_B=x C=y] [-addr 127.0.0.1:0]",
+		"go run ./cmd/eventstream serve > log.txt":                                        "not serve",
+		"go test ./cmd/eventstream":                                                       "not serve",
+	} {
+		words, _ := shellWords(line)
+		env, args, ok := shellLine{words: words}.serveLine()
+		got := fmt.Sprint(env, " ", args)
+		if !ok {
+			got = "not serve"
+		}
+		if got != want {
+			t.Errorf("%q: serveLine %s, want %s", line, got, want)
 		}
 	}
 }

@@ -42,5 +42,6 @@
 // # Authentication
 //
 // See [Config]: by default every request is accepted; with credentials, a SigV4 signature is
-// recomputed and checked; a bearer token may be accepted too.
+// checked as the service checks it, by package sigv4's RequestVerifier, and refusals carry
+// the service's error names and messages; a bearer token may be accepted too.
 package bedrocktest

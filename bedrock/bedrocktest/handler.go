@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/framewire/eventstream/bedrock"
+	"github.com/framewire/eventstream/sigv4"
 )
 
 // MaxBodyBytes is the largest request body the service accepts. A larger body is refused
@@ -41,13 +42,20 @@ func NewHandler(cfg Config) http.Handler {
 }
 
 func newHandler(cfg Config) *handler {
-	return &handler{cfg: cfg, now: time.Now, journal: newJournal(cfg.JournalSize)}
+	h := &handler{cfg: cfg, now: time.Now, journal: newJournal(cfg.JournalSize)}
+	h.verifier = sigv4.RequestVerifier{
+		Service:     "bedrock",
+		Credentials: sigv4.StaticCredentials(cfg.Credentials...),
+		Now:         func() time.Time { return h.now() },
+	}
+	return h
 }
 
 type handler struct {
-	cfg     Config
-	now     func() time.Time
-	journal *journal
+	cfg      Config
+	now      func() time.Time
+	verifier sigv4.RequestVerifier
+	journal  *journal
 }
 
 // exchange is the state of one request.
@@ -170,8 +178,8 @@ func (h *handler) serve(x *exchange) {
 	}
 	x.body = body
 	h.record(x)
-	if ae := checkAuth(&h.cfg, r, body, h.now()); ae != nil {
-		x.fail(&bedrock.APIError{Name: ae.name, Message: ae.message, StatusCode: http.StatusForbidden})
+	if _, e := h.authenticate(r, func() string { return sigv4.PayloadHash(body) }); e != nil {
+		x.fail(e)
 		return
 	}
 	if e := bedrock.ValidateRequest(op, model, r.Header, body); e != nil {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/framewire/eventstream/sigv4"
 )
 
 func TestJournalRecordsRequests(t *testing.T) {
@@ -158,7 +160,7 @@ func TestJournalByteBudget(t *testing.T) {
 }
 
 func TestJournalHTTP(t *testing.T) {
-	srv := NewServer(Config{Credentials: []Credentials{{"AKID", "SECRET"}}})
+	srv := NewServer(Config{Credentials: []sigv4.Credentials{{AccessKeyID: "AKID", SecretAccessKey: "SECRET"}}})
 	defer srv.Close()
 	c := srv.Client()
 	// Unsigned requests are refused, and recorded.

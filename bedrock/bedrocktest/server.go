@@ -4,26 +4,30 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/framewire/eventstream/sigv4"
 )
 
 // Config says how a server authenticates and what it answers. The zero Config accepts every
 // request and echoes every prompt.
 type Config struct {
-	// Credentials, when not empty, make the server require a valid SigV4 signature for
-	// service "bedrock" made with one of them (any region). An unknown access key gets 403
-	// UnrecognizedClientException, a wrong signature or a date more than MaxClockSkew away
-	// 403 InvalidSignatureException.
-	Credentials []Credentials
+	// Credentials, when not empty, make the server require a SigV4 signature for service
+	// "bedrock" (any region) made with one of them, checked as the service checks it by
+	// sigv4.RequestVerifier: refusals are 403 with the service's error name and message
+	// (UnrecognizedClientException for an unknown access key or session token,
+	// InvalidSignatureException for a signature that does not match the request and its
+	// body, a date more than sigv4.MaxRequestSkew away, or signed headers that leave out
+	// the host or the date, ...). Credentials with a session token require that token in
+	// X-Amz-Security-Token; credentials without one accept any.
+	Credentials []sigv4.Credentials
 	// BearerToken, when set, is accepted in "Authorization: Bearer <token>". With neither
 	// Credentials nor BearerToken set, any request is accepted, signed or not.
 	BearerToken string
@@ -37,21 +41,6 @@ type Config struct {
 	// [Server.Requests] and [JournalPath]): 0 keeps DefaultJournalSize, a negative value
 	// turns the journal off.
 	JournalSize int
-}
-
-// Credentials are an AWS access key pair.
-type Credentials struct {
-	AccessKeyID     string
-	SecretAccessKey string
-}
-
-// ParseCredentials parses "AKID:SECRET".
-func ParseCredentials(s string) (Credentials, error) {
-	id, secret, ok := strings.Cut(s, ":")
-	if !ok || id == "" || secret == "" {
-		return Credentials{}, errors.New("bedrocktest: credentials must be ACCESS_KEY_ID:SECRET_ACCESS_KEY")
-	}
-	return Credentials{AccessKeyID: id, SecretAccessKey: secret}, nil
 }
 
 // A LogEntry describes one request, for [Config.Log].

@@ -13,7 +13,7 @@ import (
 	"github.com/framewire/eventstream/bedrock/bedrocktest"
 )
 
-const serveUsage = `Usage: eventstream serve [-addr HOST:PORT] [-tls] [-credentials AKID:SECRET] [-bearer TOKEN] [-scenario FILE]
+const serveUsage = `Usage: eventstream serve [-addr HOST:PORT] [-tls] [-credentials AKID:SECRET | -credentials-file FILE] [-bearer TOKEN] [-scenario FILE]
 
 Serve the Amazon Bedrock Runtime API locally for tests (package bedrock/bedrocktest):
 POST /model/{modelId}/invoke, /invoke-with-response-stream, /converse, /converse-stream.
@@ -22,6 +22,11 @@ GET /_mock/requests returns the last 1,000 requests as JSON (filter with ?operat
 and ?model=), credentials redacted; DELETE /_mock/requests clears them.
 The first line on standard output holds the base URL; one line per request goes to
 standard error. SIGINT or SIGTERM stops the server.
+
+Credentials (ACCESS_KEY_ID:SECRET_ACCESS_KEY, or with :SESSION_TOKEN added) come from
+-credentials, from -credentials-file (the file may end in one newline) or, when neither
+flag is given, from the EVENTSTREAM_CREDENTIALS environment variable; nothing else is
+trimmed, and a malformed value is an error.
 
 Flags:
 `
@@ -39,7 +44,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8085", "listen address; port 0 picks a free port")
 	useTLS := fs.Bool("tls", false, "serve HTTPS with a generated self-signed certificate (its CA file is printed)")
-	creds := fs.String("credentials", "", "require SigV4 signatures made with `AKID:SECRET`")
+	var creds credentialSource
+	fs.StringVar(&creds.value, "credentials", "", "require SigV4 signatures made with `AKID:SECRET[:TOKEN]`")
+	fs.StringVar(&creds.file, "credentials-file", "", "read -credentials from `FILE`")
 	bearer := fs.String("bearer", "", "accept `TOKEN` as a bearer token")
 	scenario := fs.String("scenario", "", "JSON `FILE` scripting replies and faults")
 	fs.Usage = func() {
@@ -62,14 +69,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "%s %s\n", e.Time.Format("2006-01-02T15:04:05.000Z07:00"), e)
 		},
 	}
-	if *creds != "" {
-		c, err := bedrocktest.ParseCredentials(*creds)
-		if err != nil {
-			fmt.Fprintf(stderr, "eventstream serve: %s\n", message(err))
+	fs.Visit(func(f *flag.Flag) {
+		creds.valueSet = creds.valueSet || f.Name == "credentials"
+		creds.fileSet = creds.fileSet || f.Name == "credentials-file"
+	})
+	c, err := creds.load(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "eventstream serve: %s\n", message(err))
+		if _, ok := err.(usageError); ok {
 			return 2
 		}
-		cfg.Credentials = []bedrocktest.Credentials{c}
+		return 1
 	}
+	cfg.Credentials = c
 	if *scenario != "" {
 		sc, err := bedrocktest.LoadScenario(*scenario)
 		if err != nil {

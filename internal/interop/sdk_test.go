@@ -25,6 +25,7 @@ import (
 	"github.com/aws/smithy-go/eventstream"
 
 	"github.com/framewire/eventstream/bedrock/bedrocktest"
+	"github.com/framewire/eventstream/sigv4"
 )
 
 const model = "anthropic.claude-3-haiku-20240307-v1:0"
@@ -297,7 +298,10 @@ func TestDirectivesGiveTypedErrors(t *testing.T) {
 
 func TestCredentials(t *testing.T) {
 	srv := bedrocktest.NewServer(bedrocktest.Config{
-		Credentials: []bedrocktest.Credentials{{AccessKeyID: "AKIDTEST", SecretAccessKey: "s3cr3t"}},
+		Credentials: []sigv4.Credentials{
+			{AccessKeyID: "AKIDTEST", SecretAccessKey: "s3cr3t"},
+			{AccessKeyID: "ASIATEMP", SecretAccessKey: "tmp-s3cr3t", SessionToken: "the-session-token"},
+		},
 	})
 	defer srv.Close()
 	ctx := context.Background()
@@ -314,17 +318,20 @@ func TestCredentials(t *testing.T) {
 	if err != nil {
 		t.Errorf("ARN model ID: %v", err)
 	}
-	for _, tc := range []struct{ id, secret, code string }{
-		{"AKIDTEST", "wrong", "InvalidSignatureException"},
-		{"AKIDOTHER", "s3cr3t", "UnrecognizedClientException"},
+	for _, tc := range []struct{ id, secret, token, code string }{
+		{"ASIATEMP", "tmp-s3cr3t", "the-session-token", ""},
+		{"AKIDTEST", "s3cr3t", "any-session-token", ""}, // credentials configured without a token
+		{"AKIDTEST", "wrong", "", "InvalidSignatureException"},
+		{"AKIDOTHER", "s3cr3t", "", "UnrecognizedClientException"},
+		{"ASIATEMP", "tmp-s3cr3t", "an-expired-token", "UnrecognizedClientException"},
 	} {
 		c := newClient(srv.URL, func(o *bedrockruntime.Options) {
-			o.Credentials = credentials.NewStaticCredentialsProvider(tc.id, tc.secret, "")
+			o.Credentials = credentials.NewStaticCredentialsProvider(tc.id, tc.secret, tc.token)
 		})
-		_, _, err := invokeStream(ctx, c, "refused")
+		_, _, err := invokeStream(ctx, c, "signed")
 		var ae smithy.APIError
-		if !errors.As(err, &ae) || ae.ErrorCode() != tc.code {
-			t.Errorf("%s/%s: %v, want %s", tc.id, tc.secret, err, tc.code)
+		if tc.code == "" && err != nil || tc.code != "" && (!errors.As(err, &ae) || ae.ErrorCode() != tc.code) {
+			t.Errorf("%s/%s/%s: %v, want %q", tc.id, tc.secret, tc.token, err, tc.code)
 		}
 	}
 }

@@ -70,12 +70,13 @@ func randomRequest(t *testing.T, r *rand.Rand) (a, b *http.Request, payloadHash 
 	default:
 		payloadHash = sigv4.PayloadHash(body)
 	}
+	method := []string{"POST", "GET", "PUT"}[r.IntN(3)]
 	mk := func() *http.Request {
 		target := scheme + "://" + host + path
 		if len(query) > 0 {
 			target += "?" + strings.Join(query, "&")
 		}
-		req, err := http.NewRequest([]string{"POST", "GET", "PUT"}[r.IntN(1)], target, bytes.NewReader(body))
+		req, err := http.NewRequest(method, target, bytes.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}

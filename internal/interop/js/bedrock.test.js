@@ -35,8 +35,10 @@ before(async () => {
       stdio: "inherit",
     });
   }
-  server = spawn(bin, ["serve", "-addr", "127.0.0.1:0", "-credentials", `${CREDS.accessKeyId}:${CREDS.secretAccessKey}`], {
+  // The credentials come from the environment, as a secret should.
+  server = spawn(bin, ["serve", "-addr", "127.0.0.1:0"], {
     stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, EVENTSTREAM_CREDENTIALS: `${CREDS.accessKeyId}:${CREDS.secretAccessKey}` },
   });
   createInterface({ input: server.stderr }).on("line", (l) => stderrLines.push(l));
   const first = await new Promise((res, rej) => {
@@ -180,6 +182,16 @@ test("wrong credentials are refused", async () => {
       assert.equal(err.$metadata.httpStatusCode, 403);
       return true;
     });
+  } finally {
+    c.destroy();
+  }
+});
+
+test("session tokens are signed and accepted", async () => {
+  const c = client({ ...CREDS, sessionToken: "a-session-token" });
+  try {
+    const { text } = await invokeStream(c, "with a session token");
+    assert.equal(text, "with a session token");
   } finally {
     c.destroy();
   }

@@ -20,6 +20,7 @@ type Verifier struct {
 
 	now  func() time.Time
 	skew time.Duration
+	back int64 // how far, in milliseconds, :date may step back
 }
 
 // NewVerifier returns a Verifier for a stream opened by an HTTP request signed for region and
@@ -36,13 +37,24 @@ func (v *Verifier) SetClock(now func() time.Time, skew time.Duration) {
 	v.now, v.skew = now, skew
 }
 
+// AllowBackwards lets a :date be up to d earlier than the latest :date verified before it,
+// instead of failing with [ErrDateBackwards]. The AWS SDK for JavaScript moves its signing
+// clock back by up to about a second once it has read the server's Date header, so a live
+// server should allow it; [Verifier.SetClock]'s window still applies to every frame. The
+// chained signature, not the date, is what stops a replayed or reordered frame. The default
+// is 0: dates never go back.
+func (v *Verifier) AllowBackwards(d time.Duration) {
+	v.back = max(d.Milliseconds(), 0)
+}
+
 // Verify checks the next outer frame f of the stream and returns the encoded inner frame it
 // carries: f's payload, which aliases f and stays valid as long as f's payload does. The end
 // frame returns an empty inner frame and makes [Verifier.Complete] report true.
 //
 // f must hold exactly two headers, a timestamp :date and a byte-array :chunk-signature; the
 // signature must be the one chained from the previous frame's (compared in constant time),
-// and :date must not be earlier than the previous frame's. Failures are [*Error] values
+// and :date must not be earlier than the latest one before it (see [Verifier.AllowBackwards]
+// for a tolerance). Failures are [*Error] values
 // matching [ErrMissingHeader], [ErrHeaderType], [ErrUnexpectedHeader], [ErrSignature],
 // [ErrDateBackwards], [ErrClockSkew] or [ErrAfterEnd]. They are sticky: once a frame fails,
 // every later call returns the same error, since no later frame can chain from it. In
@@ -108,7 +120,7 @@ func (v *Verifier) verify(f *eventstream.Frame) *Error {
 		return v.fail(SignatureHeader, ErrSignature, "")
 	}
 	// Checked once the frame is known to be authentic: an unsigned :date says nothing.
-	if v.started && ms < v.lastMs {
+	if v.started && ms < v.lastMs-v.back {
 		return v.fail(DateHeader, ErrDateBackwards, "%s before %s", fmtMs(ms), fmtMs(v.lastMs))
 	}
 	if v.now != nil {
@@ -119,8 +131,10 @@ func (v *Verifier) verify(f *eventstream.Frame) *Error {
 		}
 	}
 	v.c.commit(got)
+	if !v.started || ms > v.lastMs {
+		v.lastMs = ms
+	}
 	v.started = true
-	v.lastMs = ms
 	if len(f.Payload) == 0 {
 		v.ended = true
 	}

@@ -453,3 +453,39 @@ func TestWriterShortWrite(t *testing.T) {
 		t.Errorf("short write: %v, want io.ErrShortWrite", err)
 	}
 }
+
+// TestAllowBackwards checks that a :date may step back within the tolerance, measured from
+// the latest :date seen, and no further.
+func TestAllowBackwards(t *testing.T) {
+	at := func(ms int) time.Time { return streamStart.Add(time.Duration(ms) * time.Millisecond) }
+	stream := func(dates ...time.Time) [][]byte {
+		var out [][]byte
+		prev := testSeed
+		for i, d := range dates {
+			b, sig := refFrame(t, testCreds.SecretAccessKey, "us-east-1", "bedrock", prev, d, []byte{byte(i + 1)})
+			out = append(out, b)
+			prev = sig
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name  string
+		dates []time.Time
+		ok    bool
+	}{
+		{"one second back", []time.Time{at(0), at(5000), at(4000)}, true},
+		{"back twice, each within the tolerance of the latest", []time.Time{at(5000), at(4000), at(4200), at(6000)}, true},
+		{"back further than the tolerance", []time.Time{at(0), at(5000), at(3999)}, false},
+		{"back in two steps past the tolerance from the latest", []time.Time{at(5000), at(4500), at(3900)}, false},
+	} {
+		v := NewVerifier(testCreds, "us-east-1", "bedrock", testSeed)
+		v.AllowBackwards(time.Second)
+		_, err := verifyAll(v, stream(tc.dates...))
+		if tc.ok && err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+		if !tc.ok && !errors.Is(err, ErrDateBackwards) {
+			t.Errorf("%s: %v, want ErrDateBackwards", tc.name, err)
+		}
+	}
+}

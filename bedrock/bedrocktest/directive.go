@@ -42,13 +42,21 @@ type Faults struct {
 	CorruptAfter  int
 	TruncateAfter int
 
+	// Tool makes a turn of a bidirectional session call that tool of the session's tool
+	// configuration before answering ("tool="); the answer speaks the tool's result.
+	// InterruptAfter >= 0 cuts the assistant's audio of such a turn after that many audio
+	// frames, as a barge-in does ("interrupt after=N"; -1 asks for none). Other operations
+	// ignore both.
+	Tool           string
+	InterruptAfter int
+
 	// Delay is waited after the response headers and before the first frame ("delay=");
 	// ChunkDelay between frames ("chunk-delay="). Both take Go durations ("250ms", "2s").
 	Delay, ChunkDelay time.Duration
 }
 
 // noFaults is Faults asking for nothing.
-func noFaults() Faults { return Faults{CorruptAfter: -1, TruncateAfter: -1} }
+func noFaults() Faults { return Faults{CorruptAfter: -1, TruncateAfter: -1, InterruptAfter: -1} }
 
 // ParseDirectives removes every "[[mock ...]]" directive from text and returns the
 // remaining text and the faults the directives ask for, later directives overriding
@@ -86,7 +94,7 @@ func (f *Faults) apply(body string) error {
 	kind := ""
 	for _, s := range settings {
 		k, v, hasValue := strings.Cut(s, "=")
-		if !hasValue && k != "corrupt" && k != "truncate" {
+		if !hasValue && k != "corrupt" && k != "truncate" && k != "interrupt" {
 			return fmt.Errorf("bedrocktest: directive setting %q needs a value", k)
 		}
 		switch k {
@@ -95,7 +103,12 @@ func (f *Faults) apply(body string) error {
 				return fmt.Errorf("bedrocktest: directive exception= needs a member name")
 			}
 			f.Exception, kind = v, k
-		case "corrupt", "truncate":
+		case "tool":
+			if v == "" {
+				return fmt.Errorf("bedrocktest: directive tool= needs a tool name")
+			}
+			f.Tool = v
+		case "corrupt", "truncate", "interrupt":
 			if hasValue {
 				return fmt.Errorf("bedrocktest: directive %s takes no value, use %s after=N", k, k)
 			}
@@ -155,8 +168,10 @@ func (f *Faults) apply(body string) error {
 			f.CorruptAfter = after
 		case "truncate":
 			f.TruncateAfter = after
+		case "interrupt":
+			f.InterruptAfter = after
 		default:
-			return fmt.Errorf("bedrocktest: directive after= needs exception=, corrupt or truncate")
+			return fmt.Errorf("bedrocktest: directive after= needs exception=, corrupt, truncate or interrupt")
 		}
 	} else {
 		switch kind {
@@ -164,6 +179,8 @@ func (f *Faults) apply(body string) error {
 			f.CorruptAfter = 0
 		case "truncate":
 			f.TruncateAfter = 0
+		case "interrupt":
+			f.InterruptAfter = 0
 		}
 	}
 	return nil
@@ -221,6 +238,12 @@ func (f Faults) merge(o Faults) Faults {
 	}
 	if o.TruncateAfter >= 0 {
 		f.TruncateAfter = o.TruncateAfter
+	}
+	if o.Tool != "" {
+		f.Tool = o.Tool
+	}
+	if o.InterruptAfter >= 0 {
+		f.InterruptAfter = o.InterruptAfter
 	}
 	if o.Delay != 0 {
 		f.Delay = o.Delay

@@ -157,6 +157,12 @@ func (h *handler) serve(x *exchange) {
 	r := x.r
 	rest, ok := strings.CutPrefix(r.URL.EscapedPath(), "/model/")
 	i := strings.LastIndexByte(rest, '/')
+	if ok && i > 0 && rest[i+1:] == bidiSegment && r.Method == http.MethodPost {
+		if model, err := url.PathUnescape(rest[:i]); err == nil {
+			h.serveSession(x, model)
+			return
+		}
+	}
 	op, known := operations[rest[i+1:]]
 	if !ok || i <= 0 || !known || r.Method != http.MethodPost {
 		x.fail(&bedrock.APIError{Name: "UnknownOperationException", StatusCode: http.StatusNotFound,

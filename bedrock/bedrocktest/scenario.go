@@ -33,6 +33,12 @@ type Rule struct {
 	Prompt string `json:"prompt,omitempty"`
 	// Reply is the text to answer instead of the echo; empty keeps the echo.
 	Reply string `json:"reply,omitempty"`
+	// Transcript, in a voice session (InvokeModelWithBidirectionalStream), is what the
+	// user said in an audio turn: the first rule whose Model matches and whose Transcript is
+	// set gives the transcript of every audio turn, which then stands as the turn's prompt
+	// for matching Prompt, Reply and Mock. Without one, audio turns say
+	// DefaultAudioTranscript.
+	Transcript string `json:"transcript,omitempty"`
 	// Mock holds directive settings, written as inside "[[mock ...]]"; directives in the
 	// prompt override them.
 	Mock string `json:"mock,omitempty"`

@@ -41,6 +41,15 @@ type Config struct {
 	// [Server.Requests] and [JournalPath]): 0 keeps DefaultJournalSize, a negative value
 	// turns the journal off.
 	JournalSize int
+
+	// Voice sessions (InvokeModelWithBidirectionalStream). SessionTimeout bounds a
+	// session's duration (0: DefaultSessionTimeout, the service's 8 minutes; it then ends
+	// with a modelTimeoutException); SessionIdleTimeout how long it waits for the next input
+	// frame (0: DefaultSessionIdleTimeout; then a validationException); MaxInputFrame the
+	// size of an input frame in bytes (0: DefaultMaxInputFrame).
+	SessionTimeout     time.Duration
+	SessionIdleTimeout time.Duration
+	MaxInputFrame      int
 }
 
 // A LogEntry describes one request, for [Config.Log].
@@ -55,6 +64,12 @@ type LogEntry struct {
 	Duration  time.Duration // until the response ended
 	RequestID string        // the x-amzn-RequestId sent
 	Aborted   bool          // the connection or stream was cut on purpose (truncate directive)
+
+	// Voice sessions only: user turns answered, input frames read and how the session
+	// ended ("end frame", "request ended after sessionEnd", "validationException: ...").
+	Turns    int
+	FramesIn int
+	End      string
 }
 
 // String formats e as one log line.
@@ -68,6 +83,9 @@ func (e LogEntry) String() string {
 	}
 	s := fmt.Sprintf("%s %s model=%s status=%d frames=%d duration=%s proto=%s request-id=%s",
 		e.Method, op, model, e.Status, e.Frames, e.Duration.Round(time.Microsecond), e.Proto, e.RequestID)
+	if e.Operation == "InvokeModelWithBidirectionalStream" {
+		s += fmt.Sprintf(" turns=%d frames-in=%d end=%q", e.Turns, e.FramesIn, e.End)
+	}
 	if e.Aborted {
 		s += " aborted"
 	}

@@ -21,11 +21,6 @@ func BidirectionalStreamPath(modelID string) string {
 	return "/model/" + url.PathEscape(modelID) + "/invoke-with-bidirectional-stream"
 }
 
-// StreamingEventsPayload is the X-Amz-Content-Sha256 value of a request whose body is a
-// stream of signed events: the request's signature seeds the chain of the events'
-// :chunk-signature headers instead of covering the body.
-const StreamingEventsPayload = "STREAMING-AWS4-HMAC-SHA256-EVENTS"
-
 // SessionConfig says where and how [OpenSession] opens a session.
 type SessionConfig struct {
 	// HTTPClient sends the request. Its transport must speak HTTP/2, since the request body
@@ -106,8 +101,8 @@ func OpenSession(ctx context.Context, cfg SessionConfig) (*Session, error) {
 	req.GetBody = nil
 	s := &Session{cancel: cancel, pw: pw, now: now, done: make(chan struct{})}
 	if cfg.Credentials != nil {
-		req.Header.Set("X-Amz-Content-Sha256", StreamingEventsPayload)
-		seed, err := signRequest(req, *cfg.Credentials, region, now())
+		req.Header.Set("X-Amz-Content-Sha256", sigv4.StreamingEventsPayload)
+		seed, err := sigv4.SignRequest(req, *cfg.Credentials, region, "bedrock", sigv4.StreamingEventsPayload, now())
 		if err != nil {
 			cancel()
 			return nil, err
@@ -208,10 +203,4 @@ func (s *Session) Close() error {
 		s.doResp.Body.Close()
 	}
 	return nil
-}
-
-// signRequest signs req for service "bedrock" and returns its signature, the seed of the
-// event chain.
-func signRequest(req *http.Request, c sigv4.Credentials, region string, t time.Time) ([]byte, error) {
-	return nil, errors.New("bedrock: request signing is not available")
 }

@@ -115,6 +115,7 @@ func (h *handler) serveSession(x *exchange, model string) {
 		x.log.End = "refused: " + ae.name
 		return
 	}
+	h.record(x) // in the journal while it runs
 	s := newSession(h, x, model, ver)
 	s.run()
 }
@@ -293,6 +294,7 @@ func (s *session) finish(err error) {
 	switch {
 	case errors.As(err, &f):
 		s.x.log.End = f.member + ": " + f.message
+		s.x.faults.Exception = f.member
 		e := f.exc
 		if e == nil {
 			e = &bedrock.Exception{Type: f.member, Message: f.message}

@@ -109,10 +109,10 @@ func (h *handler) serveSession(x *exchange, model string) {
 		x.log.End = "refused: model"
 		return
 	}
-	ver, ae := authorizeSession(&h.cfg, r, h.now)
+	ver, ae := h.authorizeSession(r)
 	if ae != nil {
-		x.fail(&bedrock.APIError{Name: ae.name, Message: ae.message, StatusCode: http.StatusForbidden})
-		x.log.End = "refused: " + ae.name
+		x.fail(ae)
+		x.log.End = "refused: " + ae.Name
 		return
 	}
 	h.record(x) // in the journal while it runs
@@ -402,7 +402,7 @@ func signatureFail(err error) *sessionFail {
 	what := "the signature does not match: the frame was changed, reordered, replayed or dropped, or signed with other credentials"
 	switch {
 	case errors.Is(err, sigv4.ErrClockSkew):
-		what = "its :date is outside the allowed window of " + MaxClockSkew.String() + " around the server's clock"
+		what = "its :date is outside the allowed window of " + sigv4.MaxRequestSkew.String() + " around the server's clock"
 	case errors.Is(err, sigv4.ErrDateBackwards):
 		what = "its :date goes backwards"
 	case errors.Is(err, sigv4.ErrMissingHeader), errors.Is(err, sigv4.ErrHeaderType), errors.Is(err, sigv4.ErrUnexpectedHeader):

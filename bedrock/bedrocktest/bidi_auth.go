@@ -3,8 +3,8 @@ package bedrocktest
 import (
 	"net/http"
 	"strings"
-	"time"
 
+	"github.com/framewire/eventstream/bedrock"
 	"github.com/framewire/eventstream/sigv4"
 )
 
@@ -13,28 +13,21 @@ import (
 // signature covers the headers only (its payload hash is STREAMING-AWS4-HMAC-SHA256-EVENTS)
 // and seeds the chain of the events' signatures. Bearer tokens are refused: the operation
 // takes SigV4 only.
-func authorizeSession(cfg *Config, r *http.Request, now func() time.Time) (*sigv4.Verifier, *authError) {
+func (h *handler) authorizeSession(r *http.Request) (*sigv4.Verifier, *bedrock.APIError) {
+	cfg := &h.cfg
 	if len(cfg.Credentials) == 0 && cfg.BearerToken == "" {
 		return nil, nil
 	}
 	if strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") || len(cfg.Credentials) == 0 {
-		return nil, &authError{AccessDeniedException, "Bearer token authentication is not supported for InvokeModelWithBidirectionalStream; sign the request with SigV4."}
+		return nil, forbidden(bedrock.ErrAccessDenied, "Bearer token authentication is not supported for InvokeModelWithBidirectionalStream; sign the request with SigV4.")
 	}
-	creds := make([]sigv4.Credentials, len(cfg.Credentials))
-	for i, c := range cfg.Credentials {
-		creds[i] = sigv4.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey}
-	}
-	rv := sigv4.RequestVerifier{Service: "bedrock", Credentials: sigv4.StaticCredentials(creds...), Now: now, MaxSkew: MaxClockSkew}
-	sig, err := rv.Verify(r, sigv4.StreamingEventsPayload)
-	if err != nil {
-		if re, ok := err.(*sigv4.RequestError); ok {
-			return nil, &authError{re.Code, re.Message}
-		}
-		return nil, &authError{InvalidSignatureException, err.Error()}
+	sig, ae := h.authenticate(r, func() string { return sigv4.StreamingEventsPayload })
+	if ae != nil {
+		return nil, ae
 	}
 	v := sig.NewVerifier()
-	v.SetClock(now, MaxClockSkew)
+	v.SetClock(h.now, sigv4.MaxRequestSkew)
 	// The JavaScript SDK's signing clock steps back once it has read the response's Date.
-	v.AllowBackwards(MaxClockSkew)
+	v.AllowBackwards(sigv4.MaxRequestSkew)
 	return v, nil
 }

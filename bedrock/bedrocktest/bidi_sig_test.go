@@ -115,7 +115,7 @@ func sign(t testing.TB, s *sigv4.Signer, events [][]byte, at func(i int) time.Ti
 
 func TestSessionSignatures(t *testing.T) {
 	logs := make(chan LogEntry, 16)
-	srv := NewServer(Config{Credentials: []Credentials{{AccessKeyID: "AKIDTEST", SecretAccessKey: "s3cr3t"}},
+	srv := NewServer(Config{Credentials: []sigv4.Credentials{sessionCreds},
 		Log: func(e LogEntry) { logs <- e }})
 	defer srv.Close()
 	now := time.Now()
@@ -202,7 +202,7 @@ func TestSessionSignatures(t *testing.T) {
 		return sign(t, s, events, steady, true)
 	})
 	var ae *bedrock.APIError
-	if !errors.As(err, &ae) || ae.StatusCode != 403 || ae.Name != InvalidSignatureException {
+	if !errors.As(err, &ae) || ae.StatusCode != 403 || ae.Name != sigv4.InvalidSignature {
 		t.Errorf("wrong secret: %v", err)
 	}
 	<-logs

@@ -62,7 +62,7 @@ var (
 )
 
 // serverRequest turns a signed client request into the request a server receives.
-func serverRequest(t *testing.T, c *http.Request, body []byte) *http.Request {
+func serverRequest(t testing.TB, c *http.Request, body []byte) *http.Request {
 	t.Helper()
 	r := httptest.NewRequest(c.Method, c.URL.RequestURI(), bytes.NewReader(body))
 	r.Host = c.Host

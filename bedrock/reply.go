@@ -14,11 +14,48 @@ type Usage struct {
 	InvocationLatency, FirstByteLatency time.Duration
 }
 
-// A Block is one content block of a reply. A text block streams its Text a few words per
-// event.
+// A BlockKind is the kind of a content block.
+type BlockKind uint8
+
+// Block kinds.
+const (
+	// TextBlock is answer text, streamed a few words per event.
+	TextBlock BlockKind = iota
+	// ToolUseBlock is a call of the tool ToolName with the JSON object Input, identified by
+	// ToolUseID; its input streams as pieces of the JSON text.
+	ToolUseBlock
+	// ReasoningBlock is extended thinking: Text streamed a few words per event, then its
+	// Signature in one event.
+	ReasoningBlock
+)
+
+// A Block is one content block of a reply.
 type Block struct {
+	Kind BlockKind
+	// Text is the text of a TextBlock or a ReasoningBlock.
 	Text string
+	// Signature signs a ReasoningBlock's text.
+	Signature string
+	// ToolUseID, ToolName and Input (JSON text of an object) make a ToolUseBlock.
+	ToolUseID, ToolName, Input string
 }
+
+// A StopReason says why a reply ended, named as Converse names it; each family's events
+// carry its own name for it. The zero StopReason is StopEndTurn.
+type StopReason string
+
+// Stop reasons.
+const (
+	StopEndTurn   StopReason = "end_turn"
+	StopToolUse   StopReason = "tool_use"
+	StopMaxTokens StopReason = "max_tokens"
+	StopSequence  StopReason = "stop_sequence"
+	StopGuardrail StopReason = "guardrail_intervened"
+)
+
+// guardrailActions is the member the service adds to an InvokeModel response when a
+// guardrail intervened.
+const guardrailActions = `"amazon-bedrock-guardrailAction":"INTERVENED"`
 
 // A Reply is what a generated response stream says: its content blocks, in order, and the
 // usage reported at its end.
@@ -32,6 +69,69 @@ type Block struct {
 type Reply struct {
 	Blocks []Block
 	Usage  Usage
+	// Stop is why the reply ended ("" is StopEndTurn), and StopSequence the stop sequence
+	// met when Stop is StopSequence.
+	Stop         StopReason
+	StopSequence string
+	// Trace, when not empty, is the JSON of the trace the service adds: the "trace" member
+	// of ConverseStream's metadata event, or "amazon-bedrock-trace" in the last chunk.
+	Trace []byte
+}
+
+// stop returns r.Stop, StopEndTurn when it is not set.
+func (r *Reply) stop() StopReason {
+	if r.Stop == "" {
+		return StopEndTurn
+	}
+	return r.Stop
+}
+
+// familyStop names r's stop reason as family f does in its chunks.
+func (r *Reply) familyStop(f Family) string {
+	st := r.stop()
+	switch f {
+	case FamilyTitan:
+		switch st {
+		case StopMaxTokens:
+			return "LENGTH"
+		case StopSequence:
+			return "STOP_CRITERIA_MET"
+		case StopGuardrail:
+			return "CONTENT_FILTERED"
+		}
+		return "FINISH"
+	case FamilyLlama, FamilyMistral, FamilyMistralChat:
+		if st == StopMaxTokens {
+			return "length"
+		}
+		return "stop"
+	case FamilyCohere:
+		if st == StopMaxTokens {
+			return "MAX_TOKENS"
+		}
+		return "COMPLETE"
+	case FamilyNova:
+		return string(st)
+	}
+	// Claude's messages API has no guardrail stop reason: the blocked message ends its turn.
+	if st == StopGuardrail {
+		return string(StopEndTurn)
+	}
+	return string(st)
+}
+
+// appendLastExtras appends, after the metrics of the last chunk, the guardrail action and
+// the trace.
+func (r *Reply) appendLastExtras(b []byte) []byte {
+	if r.stop() == StopGuardrail {
+		b = append(b, ',')
+		b = append(b, guardrailActions...)
+	}
+	if len(r.Trace) > 0 {
+		b = append(b, `,"amazon-bedrock-trace":`...)
+		b = append(b, r.Trace...)
+	}
+	return b
 }
 
 // wordsPerChunk is how many words each generated text delta carries.
@@ -89,6 +189,9 @@ func pieceCount(text string) int {
 func (r *Reply) textPieces() iter.Seq[string] {
 	return func(yield func(string) bool) {
 		for _, b := range r.Blocks {
+			if b.Kind != TextBlock {
+				continue
+			}
 			for p := range pieces(b.Text) {
 				if !yield(p) {
 					return
@@ -101,9 +204,64 @@ func (r *Reply) textPieces() iter.Seq[string] {
 func (r *Reply) textPieceCount() int {
 	n := 0
 	for _, b := range r.Blocks {
-		n += pieceCount(b.Text)
+		if b.Kind == TextBlock {
+			n += pieceCount(b.Text)
+		}
 	}
 	return n
+}
+
+// inputPieceLen is the most bytes of a tool's JSON input that one event carries.
+const inputPieceLen = 24
+
+// inputPieceEnd returns where the piece of JSON text s that starts at start ends: after at
+// most inputPieceLen bytes, at a character boundary.
+func inputPieceEnd(s string, start int) int {
+	end := start + inputPieceLen
+	if end >= len(s) {
+		return len(s)
+	}
+	for end > start+1 && !utf8.RuneStart(s[end]) {
+		end--
+	}
+	return end
+}
+
+// inputPieces yields the JSON text s in pieces; "" yields nothing.
+func inputPieces(s string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for start := 0; start < len(s); {
+			end := inputPieceEnd(s, start)
+			if !yield(s[start:end]) {
+				return
+			}
+			start = end
+		}
+	}
+}
+
+func inputPieceCount(s string) int {
+	n := 0
+	for start := 0; start < len(s); start = inputPieceEnd(s, start) {
+		n++
+	}
+	return n
+}
+
+// deltaCount is the number of delta events of block b: text pieces, reasoning pieces and a
+// signature, or input pieces.
+func deltaCount(b *Block) int {
+	switch b.Kind {
+	case ToolUseBlock:
+		return inputPieceCount(b.Input)
+	case ReasoningBlock:
+		n := pieceCount(b.Text)
+		if b.Signature != "" {
+			n++
+		}
+		return n
+	}
+	return pieceCount(b.Text)
 }
 
 // appendID appends a stable identifier of n characters derived from the reply's text.
@@ -146,9 +304,18 @@ func (r *Reply) ChunkCount(f Family) int {
 	case FamilyLlama, FamilyMistral, FamilyMistralChat, FamilyCohere:
 		return n + 1
 	case FamilyNova:
-		return n + len(r.Blocks) + 3
+		for _, b := range r.Blocks {
+			if b.Kind == TextBlock {
+				n++
+			}
+		}
+		return n + 3
 	}
-	return n + 2*len(r.Blocks) + 3
+	n = 3
+	for i := range r.Blocks {
+		n += deltaCount(&r.Blocks[i]) + 2
+	}
+	return n
 }
 
 // Chunks yields the model JSON documents (each one to pass to [Writer.WriteChunk]) that
@@ -172,7 +339,9 @@ func (r *Reply) Chunks(f Family) iter.Seq[[]byte] {
 				} else {
 					b = append(b, `,"index":0,"totalOutputTextTokenCount":`...)
 					b = appendInt(b, u.OutputTokens)
-					b = append(b, `,"completionReason":"FINISH","inputTextTokenCount":`...)
+					b = append(b, `,"completionReason":"`...)
+					b = append(b, r.familyStop(f)...)
+					b = append(b, `","inputTextTokenCount":`...)
 				}
 				if i == 0 {
 					b = appendInt(b, u.InputTokens)
@@ -182,6 +351,7 @@ func (r *Reply) Chunks(f Family) iter.Seq[[]byte] {
 				if i >= n-1 {
 					b = append(b, ',')
 					b = appendMetrics(b, u)
+					b = r.appendLastExtras(b)
 				}
 				i++
 				return yield(append(b, '}'))
@@ -216,8 +386,11 @@ func (r *Reply) Chunks(f Family) iter.Seq[[]byte] {
 			}
 			b = append(b[:0], `{"generation":"","prompt_token_count":null,"generation_token_count":`...)
 			b = appendInt(b, u.OutputTokens)
-			b = append(b, `,"stop_reason":"stop",`...)
+			b = append(b, `,"stop_reason":"`...)
+			b = append(b, r.familyStop(f)...)
+			b = append(b, `",`...)
 			b = appendMetrics(b, u)
+			b = r.appendLastExtras(b)
 			yield(append(b, '}'))
 		case FamilyMistral:
 			for p := range r.textPieces() {
@@ -228,8 +401,11 @@ func (r *Reply) Chunks(f Family) iter.Seq[[]byte] {
 					return
 				}
 			}
-			b = append(b[:0], `{"outputs":[{"text":"","stop_reason":"stop"}],`...)
+			b = append(b[:0], `{"outputs":[{"text":"","stop_reason":"`...)
+			b = append(b, r.familyStop(f)...)
+			b = append(b, `"}],`...)
 			b = appendMetrics(b, u)
+			b = r.appendLastExtras(b)
 			yield(append(b, '}'))
 		case FamilyMistralChat:
 			head := append(r.appendID([]byte(`{"id":"`), 32), `","object":"chat.completion.chunk","choices":[{"index":0,"message":{"role":"assistant","content":`...)
@@ -242,8 +418,11 @@ func (r *Reply) Chunks(f Family) iter.Seq[[]byte] {
 				}
 			}
 			b = append(b[:0], head...)
-			b = append(b, `""},"stop_reason":"stop"}],`...)
+			b = append(b, `""},"stop_reason":"`...)
+			b = append(b, r.familyStop(f)...)
+			b = append(b, `"}],`...)
 			b = appendMetrics(b, u)
+			b = r.appendLastExtras(b)
 			yield(append(b, '}'))
 		case FamilyCohere:
 			head := append(r.appendID([]byte(`{"generations":[{"id":"`), 36), `","text":`...)
@@ -256,14 +435,22 @@ func (r *Reply) Chunks(f Family) iter.Seq[[]byte] {
 				}
 			}
 			b = append(b[:0], head...)
-			b = append(b, `"","finish_reason":"COMPLETE","is_finished":true}],`...)
+			b = append(b, `"","finish_reason":"`...)
+			b = append(b, r.familyStop(f)...)
+			b = append(b, `","is_finished":true}],`...)
 			b = appendMetrics(b, u)
+			b = r.appendLastExtras(b)
 			yield(append(b, '}'))
 		case FamilyNova:
 			if !yield(append(b, `{"messageStart":{"role":"assistant"}}`...)) {
 				return
 			}
-			for i, blk := range r.Blocks {
+			i := -1
+			for _, blk := range r.Blocks {
+				if blk.Kind != TextBlock {
+					continue
+				}
+				i++
 				for p := range pieces(blk.Text) {
 					b = append(b[:0], `{"contentBlockDelta":{"delta":{"text":`...)
 					b = appendJSONString(b, p)
@@ -280,7 +467,9 @@ func (r *Reply) Chunks(f Family) iter.Seq[[]byte] {
 					return
 				}
 			}
-			if !yield(append(b[:0], `{"messageStop":{"stopReason":"end_turn"}}`...)) {
+			b = append(b[:0], `{"messageStop":{"stopReason":"`...)
+			b = append(b, r.familyStop(f)...)
+			if !yield(append(b, `"}}`...)) {
 				return
 			}
 			b = append(b[:0], `{"metadata":{"usage":{"inputTokens":`...)
@@ -289,6 +478,7 @@ func (r *Reply) Chunks(f Family) iter.Seq[[]byte] {
 			b = appendInt(b, u.OutputTokens)
 			b = append(b, `},"metrics":{},"trace":{}},`...)
 			b = appendMetrics(b, u)
+			b = r.appendLastExtras(b)
 			yield(append(b, '}'))
 		default:
 			b = append(b, `{"type":"message_start","message":{"id":"msg_bdrk_`...)
@@ -298,42 +488,108 @@ func (r *Reply) Chunks(f Family) iter.Seq[[]byte] {
 			if !yield(append(b, `,"output_tokens":1}}}`...)) {
 				return
 			}
-			for i, blk := range r.Blocks {
-				b = append(b[:0], `{"type":"content_block_start","index":`...)
-				b = appendInt(b, i)
-				if !yield(append(b, `,"content_block":{"type":"text","text":""}}`...)) {
-					return
-				}
-				for p := range pieces(blk.Text) {
-					b = append(b[:0], `{"type":"content_block_delta","index":`...)
-					b = appendInt(b, i)
-					b = append(b, `,"delta":{"type":"text_delta","text":`...)
-					b = appendJSONString(b, p)
-					if !yield(append(b, `}}`...)) {
-						return
-					}
-				}
-				b = append(b[:0], `{"type":"content_block_stop","index":`...)
-				b = appendInt(b, i)
-				if !yield(append(b, '}')) {
+			for i := range r.Blocks {
+				if !r.claudeBlock(i, &b, yield) {
 					return
 				}
 			}
-			b = append(b[:0], `{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":`...)
+			b = append(b[:0], `{"type":"message_delta","delta":{"stop_reason":"`...)
+			b = append(b, r.familyStop(f)...)
+			b = append(b, `","stop_sequence":`...)
+			if r.stop() == StopSequence {
+				b = appendJSONString(b, r.StopSequence)
+			} else {
+				b = append(b, "null"...)
+			}
+			b = append(b, `},"usage":{"output_tokens":`...)
 			b = appendInt(b, u.OutputTokens)
 			if !yield(append(b, `}}`...)) {
 				return
 			}
 			b = append(b[:0], `{"type":"message_stop",`...)
 			b = appendMetrics(b, u)
+			b = r.appendLastExtras(b)
 			yield(append(b, '}'))
 		}
 	}
 }
 
+// claudeBlock yields the chunks of block i in Claude's messages streaming format:
+// content_block_start, the deltas (text_delta; thinking_delta then signature_delta;
+// input_json_delta) and content_block_stop. It reports whether to go on.
+func (r *Reply) claudeBlock(i int, bp *[]byte, yield func([]byte) bool) bool {
+	blk := &r.Blocks[i]
+	b := append((*bp)[:0], `{"type":"content_block_start","index":`...)
+	b = appendInt(b, i)
+	switch blk.Kind {
+	case ToolUseBlock:
+		b = append(b, `,"content_block":{"type":"tool_use","id":`...)
+		b = appendJSONString(b, blk.ToolUseID)
+		b = append(b, `,"name":`...)
+		b = appendJSONString(b, blk.ToolName)
+		b = append(b, `,"input":{}}}`...)
+	case ReasoningBlock:
+		b = append(b, `,"content_block":{"type":"thinking","thinking":""}}`...)
+	default:
+		b = append(b, `,"content_block":{"type":"text","text":""}}`...)
+	}
+	*bp = b
+	if !yield(b) {
+		return false
+	}
+	delta := func(typ, member, v string) bool {
+		b := append((*bp)[:0], `{"type":"content_block_delta","index":`...)
+		b = appendInt(b, i)
+		b = append(b, `,"delta":{"type":"`...)
+		b = append(b, typ...)
+		b = append(b, `","`...)
+		b = append(b, member...)
+		b = append(b, `":`...)
+		b = appendJSONString(b, v)
+		b = append(b, `}}`...)
+		*bp = b
+		return yield(b)
+	}
+	switch blk.Kind {
+	case ToolUseBlock:
+		for p := range inputPieces(blk.Input) {
+			if !delta("input_json_delta", "partial_json", p) {
+				return false
+			}
+		}
+	case ReasoningBlock:
+		for p := range pieces(blk.Text) {
+			if !delta("thinking_delta", "thinking", p) {
+				return false
+			}
+		}
+		if blk.Signature != "" && !delta("signature_delta", "signature", blk.Signature) {
+			return false
+		}
+	default:
+		for p := range pieces(blk.Text) {
+			if !delta("text_delta", "text", p) {
+				return false
+			}
+		}
+	}
+	b = append((*bp)[:0], `{"type":"content_block_stop","index":`...)
+	b = appendInt(b, i)
+	b = append(b, '}')
+	*bp = b
+	return yield(b)
+}
+
 // ConverseEventCount returns the number of events that r.ConverseEvents yields.
 func (r *Reply) ConverseEventCount() int {
-	return r.textPieceCount() + len(r.Blocks) + 3
+	n := 3
+	for i := range r.Blocks {
+		n += deltaCount(&r.Blocks[i]) + 1
+		if r.Blocks[i].Kind == ToolUseBlock {
+			n++ // contentBlockStart
+		}
+	}
+	return n
 }
 
 // ConverseEvents yields the ConverseStream events of r, each as its ":event-type" and its
@@ -348,23 +604,14 @@ func (r *Reply) ConverseEvents() iter.Seq2[string, []byte] {
 		if !yield("messageStart", append(b, `{"role":"assistant"}`...)) {
 			return
 		}
-		for i, blk := range r.Blocks {
-			for p := range pieces(blk.Text) {
-				b = append(b[:0], `{"contentBlockIndex":`...)
-				b = appendInt(b, i)
-				b = append(b, `,"delta":{"text":`...)
-				b = appendJSONString(b, p)
-				if !yield("contentBlockDelta", append(b, `}}`...)) {
-					return
-				}
-			}
-			b = append(b[:0], `{"contentBlockIndex":`...)
-			b = appendInt(b, i)
-			if !yield("contentBlockStop", append(b, '}')) {
+		for i := range r.Blocks {
+			if !r.converseBlock(i, &b, yield) {
 				return
 			}
 		}
-		if !yield("messageStop", append(b[:0], `{"stopReason":"end_turn"}`...)) {
+		b = append(b[:0], `{"stopReason":"`...)
+		b = append(b, r.stop()...)
+		if !yield("messageStop", append(b, `"}`...)) {
 			return
 		}
 		b = append(b[:0], `{"usage":{"inputTokens":`...)
@@ -375,8 +622,69 @@ func (r *Reply) ConverseEvents() iter.Seq2[string, []byte] {
 		b = appendInt(b, u.InputTokens+u.OutputTokens)
 		b = append(b, `},"metrics":{"latencyMs":`...)
 		b = strconv.AppendInt(b, u.InvocationLatency.Milliseconds(), 10)
-		yield("metadata", append(b, `}}`...))
+		b = append(b, '}')
+		if len(r.Trace) > 0 {
+			b = append(b, `,"trace":`...)
+			b = append(b, r.Trace...)
+		}
+		yield("metadata", append(b, '}'))
 	}
+}
+
+// converseBlock yields the ConverseStream events of block i: contentBlockStart (tool use
+// only), the contentBlockDelta events (text; reasoningContent text then signature; toolUse
+// input) and contentBlockStop. It reports whether to go on.
+func (r *Reply) converseBlock(i int, bp *[]byte, yield func(string, []byte) bool) bool {
+	blk := &r.Blocks[i]
+	head := func() []byte {
+		b := append((*bp)[:0], `{"contentBlockIndex":`...)
+		return appendInt(b, i)
+	}
+	if blk.Kind == ToolUseBlock {
+		b := append(head(), `,"start":{"toolUse":{"toolUseId":`...)
+		b = appendJSONString(b, blk.ToolUseID)
+		b = append(b, `,"name":`...)
+		b = appendJSONString(b, blk.ToolName)
+		b = append(b, `}}}`...)
+		*bp = b
+		if !yield("contentBlockStart", b) {
+			return false
+		}
+	}
+	delta := func(open, v, close string) bool {
+		b := append(head(), `,"delta":`...)
+		b = append(b, open...)
+		b = appendJSONString(b, v)
+		b = append(b, close...)
+		*bp = b
+		return yield("contentBlockDelta", b)
+	}
+	switch blk.Kind {
+	case ToolUseBlock:
+		for p := range inputPieces(blk.Input) {
+			if !delta(`{"toolUse":{"input":`, p, `}}}`) {
+				return false
+			}
+		}
+	case ReasoningBlock:
+		for p := range pieces(blk.Text) {
+			if !delta(`{"reasoningContent":{"text":`, p, `}}}`) {
+				return false
+			}
+		}
+		if blk.Signature != "" && !delta(`{"reasoningContent":{"signature":`, blk.Signature, `}}}`) {
+			return false
+		}
+	default:
+		for p := range pieces(blk.Text) {
+			if !delta(`{"text":`, p, `}}`) {
+				return false
+			}
+		}
+	}
+	b := append(head(), '}')
+	*bp = b
+	return yield("contentBlockStop", b)
 }
 
 // appendJSONString appends s as a JSON string, escaped as encoding/json escapes it: '"',

@@ -86,8 +86,11 @@ func (r *Reply) stop() StopReason {
 	return r.Stop
 }
 
-// familyStop names r's stop reason as family f does in its chunks.
-func (r *Reply) familyStop(f Family) string {
+// StopName names r's stop reason as family f does in its responses: Titan's completionReason
+// (FINISH, LENGTH, STOP_CRITERIA_MET, CONTENT_FILTERED), Llama's and Mistral's stop_reason (stop,
+// length), Cohere's finish_reason (COMPLETE, MAX_TOKENS), Nova's and Claude's stop reasons
+// (Claude has none for a guardrail: its blocked message ends the turn, end_turn).
+func (r *Reply) StopName(f Family) string {
 	st := r.stop()
 	switch f {
 	case FamilyTitan:
@@ -340,7 +343,7 @@ func (r *Reply) Chunks(f Family) iter.Seq[[]byte] {
 					b = append(b, `,"index":0,"totalOutputTextTokenCount":`...)
 					b = appendInt(b, u.OutputTokens)
 					b = append(b, `,"completionReason":"`...)
-					b = append(b, r.familyStop(f)...)
+					b = append(b, r.StopName(f)...)
 					b = append(b, `","inputTextTokenCount":`...)
 				}
 				if i == 0 {
@@ -387,7 +390,7 @@ func (r *Reply) Chunks(f Family) iter.Seq[[]byte] {
 			b = append(b[:0], `{"generation":"","prompt_token_count":null,"generation_token_count":`...)
 			b = appendInt(b, u.OutputTokens)
 			b = append(b, `,"stop_reason":"`...)
-			b = append(b, r.familyStop(f)...)
+			b = append(b, r.StopName(f)...)
 			b = append(b, `",`...)
 			b = appendMetrics(b, u)
 			b = r.appendLastExtras(b)
@@ -402,7 +405,7 @@ func (r *Reply) Chunks(f Family) iter.Seq[[]byte] {
 				}
 			}
 			b = append(b[:0], `{"outputs":[{"text":"","stop_reason":"`...)
-			b = append(b, r.familyStop(f)...)
+			b = append(b, r.StopName(f)...)
 			b = append(b, `"}],`...)
 			b = appendMetrics(b, u)
 			b = r.appendLastExtras(b)
@@ -419,7 +422,7 @@ func (r *Reply) Chunks(f Family) iter.Seq[[]byte] {
 			}
 			b = append(b[:0], head...)
 			b = append(b, `""},"stop_reason":"`...)
-			b = append(b, r.familyStop(f)...)
+			b = append(b, r.StopName(f)...)
 			b = append(b, `"}],`...)
 			b = appendMetrics(b, u)
 			b = r.appendLastExtras(b)
@@ -436,7 +439,7 @@ func (r *Reply) Chunks(f Family) iter.Seq[[]byte] {
 			}
 			b = append(b[:0], head...)
 			b = append(b, `"","finish_reason":"`...)
-			b = append(b, r.familyStop(f)...)
+			b = append(b, r.StopName(f)...)
 			b = append(b, `","is_finished":true}],`...)
 			b = appendMetrics(b, u)
 			b = r.appendLastExtras(b)
@@ -468,7 +471,7 @@ func (r *Reply) Chunks(f Family) iter.Seq[[]byte] {
 				}
 			}
 			b = append(b[:0], `{"messageStop":{"stopReason":"`...)
-			b = append(b, r.familyStop(f)...)
+			b = append(b, r.StopName(f)...)
 			if !yield(append(b, `"}}`...)) {
 				return
 			}
@@ -494,7 +497,7 @@ func (r *Reply) Chunks(f Family) iter.Seq[[]byte] {
 				}
 			}
 			b = append(b[:0], `{"type":"message_delta","delta":{"stop_reason":"`...)
-			b = append(b, r.familyStop(f)...)
+			b = append(b, r.StopName(f)...)
 			b = append(b, `","stop_sequence":`...)
 			if r.stop() == StopSequence {
 				b = appendJSONString(b, r.StopSequence)

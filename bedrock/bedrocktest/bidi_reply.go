@@ -62,7 +62,7 @@ func (s *session) audioTurn(p *sonicPrompt, audio []byte, inputRate int) error {
 
 // turn plans and sends the answer to a user turn that said words.
 func (s *session) turn(p *sonicPrompt, words string, audio []byte, inSpeech int, faults Faults) error {
-	rule, ruleFaults, err := s.h.cfg.Scenario.match(s.model, words)
+	rule, ruleFaults, err := s.h.cfg.Scenario.match(s.model, words, nil)
 	if err != nil {
 		return invalid("%s", err.Error())
 	}

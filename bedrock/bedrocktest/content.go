@@ -151,18 +151,59 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-// converseResponse is the Converse output for text.
-func converseResponse(text string, u bedrock.Usage) []byte {
-	return mustJSON(obj{
-		"output":     obj{"message": obj{"role": "assistant", "content": []obj{{"text": text}}}},
-		"stopReason": "end_turn",
+// converseResponse is the Converse response for the reply: its content blocks (text,
+// reasoningContent.reasoningText, toolUse with its input as a JSON object), stop reason,
+// usage, metrics and trace.
+func converseResponse(r *bedrock.Reply, u bedrock.Usage) []byte {
+	content := make([]obj, 0, len(r.Blocks))
+	for _, b := range r.Blocks {
+		switch b.Kind {
+		case bedrock.ReasoningBlock:
+			content = append(content, obj{"reasoningContent": obj{"reasoningText": obj{"text": b.Text, "signature": b.Signature}}})
+		case bedrock.ToolUseBlock:
+			content = append(content, obj{"toolUse": obj{"toolUseId": b.ToolUseID, "name": b.ToolName, "input": json.RawMessage(b.Input)}})
+		default:
+			content = append(content, obj{"text": b.Text})
+		}
+	}
+	resp := obj{
+		"output":     obj{"message": obj{"role": "assistant", "content": content}},
+		"stopReason": r.StopName(bedrock.FamilyNova),
 		"usage": obj{
 			"inputTokens":  u.InputTokens,
 			"outputTokens": u.OutputTokens,
 			"totalTokens":  u.InputTokens + u.OutputTokens,
 		},
 		"metrics": obj{"latencyMs": u.InvocationLatency.Milliseconds()},
-	})
+	}
+	if len(r.Trace) > 0 {
+		resp["trace"] = json.RawMessage(r.Trace)
+	}
+	return mustJSON(resp)
+}
+
+// replyText is the text of the reply's text blocks.
+func replyText(r *bedrock.Reply) string {
+	var b strings.Builder
+	for _, blk := range r.Blocks {
+		if blk.Kind == bedrock.TextBlock {
+			b.WriteString(blk.Text)
+		}
+	}
+	return b.String()
+}
+
+// withGuardrail adds to an InvokeModel response the members the service adds when a
+// guardrail intervened: "amazon-bedrock-guardrailAction" and, with a trace,
+// "amazon-bedrock-trace".
+func withGuardrail(resp obj, r *bedrock.Reply) obj {
+	if r.Stop == bedrock.StopGuardrail {
+		resp["amazon-bedrock-guardrailAction"] = "INTERVENED"
+	}
+	if len(r.Trace) > 0 {
+		resp["amazon-bedrock-trace"] = json.RawMessage(r.Trace)
+	}
+	return resp
 }
 
 // invokeResponse is the model family's own InvokeModel response body for the reply, shaped
@@ -172,88 +213,105 @@ func invokeResponse(p *plan, u bedrock.Usage) []byte {
 	json.Unmarshal(p.req, &req) // validated as JSON already
 	_, chat := req["messages"]
 	id := newRequestID()
+	text := replyText(p.reply)
+	stop := p.reply.StopName(p.family)
 	switch p.family {
 	case bedrock.FamilyTitan:
-		return mustJSON(obj{
+		return mustJSON(withGuardrail(obj{
 			"inputTextTokenCount": u.InputTokens,
 			"results": []obj{{
 				"tokenCount":       u.OutputTokens,
-				"outputText":       p.reply,
-				"completionReason": "FINISH",
+				"outputText":       text,
+				"completionReason": stop,
 			}},
-		})
+		}, p.reply))
 	case bedrock.FamilyLlama:
-		return mustJSON(obj{
-			"generation":             p.reply,
+		return mustJSON(withGuardrail(obj{
+			"generation":             text,
 			"prompt_token_count":     u.InputTokens,
 			"generation_token_count": u.OutputTokens,
-			"stop_reason":            "stop",
-		})
+			"stop_reason":            stop,
+		}, p.reply))
 	case bedrock.FamilyMistral:
 		if chat {
-			return mustJSON(obj{
+			return mustJSON(withGuardrail(obj{
 				"id":      id,
 				"object":  "chat.completion",
 				"created": time.Now().Unix(),
 				"model":   p.model,
 				"choices": []obj{{
 					"index":         0,
-					"message":       obj{"role": "assistant", "content": p.reply},
-					"finish_reason": "stop",
+					"message":       obj{"role": "assistant", "content": text},
+					"finish_reason": stop,
 				}},
 				"usage": obj{
 					"prompt_tokens":     u.InputTokens,
 					"completion_tokens": u.OutputTokens,
 					"total_tokens":      u.InputTokens + u.OutputTokens,
 				},
-			})
+			}, p.reply))
 		}
-		return mustJSON(obj{"outputs": []obj{{"text": p.reply, "stop_reason": "stop"}}})
+		return mustJSON(withGuardrail(obj{"outputs": []obj{{"text": text, "stop_reason": stop}}}, p.reply))
 	case bedrock.FamilyCohere:
 		if _, ok := req["message"]; ok {
-			return mustJSON(obj{
+			return mustJSON(withGuardrail(obj{
 				"response_id":   id,
-				"text":          p.reply,
+				"text":          text,
 				"generation_id": newRequestID(),
 				"chat_history": []obj{
 					{"role": "USER", "message": p.prompt},
-					{"role": "CHATBOT", "message": p.reply},
+					{"role": "CHATBOT", "message": text},
 				},
-				"finish_reason": "COMPLETE",
-			})
+				"finish_reason": stop,
+			}, p.reply))
 		}
-		return mustJSON(obj{
+		return mustJSON(withGuardrail(obj{
 			"id":          id,
-			"generations": []obj{{"id": newRequestID(), "text": p.reply, "finish_reason": "COMPLETE"}},
+			"generations": []obj{{"id": newRequestID(), "text": text, "finish_reason": stop}},
 			"prompt":      p.prompt,
-		})
+		}, p.reply))
 	case bedrock.FamilyNova:
-		return mustJSON(obj{
-			"output":     obj{"message": obj{"role": "assistant", "content": []obj{{"text": p.reply}}}},
-			"stopReason": "end_turn",
+		return mustJSON(withGuardrail(obj{
+			"output":     obj{"message": obj{"role": "assistant", "content": []obj{{"text": text}}}},
+			"stopReason": stop,
 			"usage": obj{
 				"inputTokens":  u.InputTokens,
 				"outputTokens": u.OutputTokens,
 				"totalTokens":  u.InputTokens + u.OutputTokens,
 			},
-		})
+		}, p.reply))
 	}
 	if _, ok := req["prompt"]; ok && !chat {
-		return mustJSON(obj{
+		return mustJSON(withGuardrail(obj{
 			"type":        "completion",
-			"completion":  p.reply,
+			"completion":  text,
 			"stop_reason": "stop_sequence",
 			"stop":        "\n\nHuman:",
-		})
+		}, p.reply))
 	}
-	return mustJSON(obj{
+	content := make([]obj, 0, len(p.reply.Blocks))
+	for _, b := range p.reply.Blocks {
+		switch b.Kind {
+		case bedrock.ReasoningBlock:
+			content = append(content, obj{"type": "thinking", "thinking": b.Text, "signature": b.Signature})
+		case bedrock.ToolUseBlock:
+			content = append(content, obj{"type": "tool_use", "id": b.ToolUseID, "name": b.ToolName, "input": json.RawMessage(b.Input)})
+		default:
+			content = append(content, obj{"type": "text", "text": b.Text})
+		}
+	}
+	var stopSeq any
+	if p.reply.Stop == bedrock.StopSequence {
+		stopSeq = p.reply.StopSequence
+	}
+	return mustJSON(withGuardrail(obj{
 		"id":            "msg_bdrk_" + strings.ReplaceAll(id, "-", "")[:24],
 		"type":          "message",
 		"role":          "assistant",
 		"model":         p.model,
-		"content":       []obj{{"type": "text", "text": p.reply}},
-		"stop_reason":   "end_turn",
-		"stop_sequence": nil,
+		"content":       content,
+		"stop_reason":   stop,
+		"stop_sequence": stopSeq,
 		"usage":         obj{"input_tokens": u.InputTokens, "output_tokens": u.OutputTokens},
-	})
+	}, p.reply))
 }

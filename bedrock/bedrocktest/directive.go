@@ -42,8 +42,10 @@ type Faults struct {
 	CorruptAfter  int
 	TruncateAfter int
 
-	// Tool makes a turn of a bidirectional session call that tool of the session's tool
-	// configuration before answering ("tool="); the answer speaks the tool's result.
+	// Tool makes the reply call tools of the request's tool list ("tool="): a name, names
+	// separated by commas (parallel tool use), or "*" for the first tool. In a bidirectional
+	// session it makes a turn call that tool of the session's tool configuration before
+	// answering; the answer speaks the tool's result.
 	// InterruptAfter >= 0 cuts the assistant's audio of such a turn after that many audio
 	// frames, as a barge-in does ("interrupt after=N"; -1 asks for none). Other operations
 	// ignore both.
@@ -53,6 +55,17 @@ type Faults struct {
 	// Delay is waited after the response headers and before the first frame ("delay=");
 	// ChunkDelay between frames ("chunk-delay="). Both take Go durations ("250ms", "2s").
 	Delay, ChunkDelay time.Duration
+
+	// Reasoning, when Reasoned is set, starts the reply with a reasoning block of that text
+	// ("reasoning=\"...\""; a bare "reasoning" takes the default text, as a request that
+	// enables extended thinking does).
+	Reasoning string
+	Reasoned  bool
+	// Guardrail "intervened" makes the reply what the service sends when a guardrail blocks
+	// the request ("guardrail=intervened"): BlockedMessage ("blocked-message=") or
+	// DefaultBlockedMessage as its text.
+	Guardrail      string
+	BlockedMessage string
 }
 
 // noFaults is Faults asking for nothing.
@@ -94,7 +107,7 @@ func (f *Faults) apply(body string) error {
 	kind := ""
 	for _, s := range settings {
 		k, v, hasValue := strings.Cut(s, "=")
-		if !hasValue && k != "corrupt" && k != "truncate" && k != "interrupt" {
+		if !hasValue && k != "corrupt" && k != "truncate" && k != "interrupt" && k != "reasoning" {
 			return fmt.Errorf("bedrocktest: directive setting %q needs a value", k)
 		}
 		switch k {
@@ -105,7 +118,7 @@ func (f *Faults) apply(body string) error {
 			f.Exception, kind = v, k
 		case "tool":
 			if v == "" {
-				return fmt.Errorf("bedrocktest: directive tool= needs a tool name")
+				return fmt.Errorf("bedrocktest: directive tool= needs a tool name, names separated by commas, or *")
 			}
 			f.Tool = v
 		case "corrupt", "truncate", "interrupt":
@@ -156,6 +169,15 @@ func (f *Faults) apply(body string) error {
 			} else {
 				f.ChunkDelay = d
 			}
+		case "reasoning":
+			f.Reasoning, f.Reasoned = v, true
+		case "guardrail":
+			if v != "intervened" {
+				return fmt.Errorf("bedrocktest: directive guardrail=%s: want guardrail=intervened", v)
+			}
+			f.Guardrail = v
+		case "blocked-message":
+			f.BlockedMessage = v
 		default:
 			return fmt.Errorf("bedrocktest: unknown directive setting %q", k)
 		}
@@ -250,6 +272,15 @@ func (f Faults) merge(o Faults) Faults {
 	}
 	if o.ChunkDelay != 0 {
 		f.ChunkDelay = o.ChunkDelay
+	}
+	if o.Reasoned {
+		f.Reasoning, f.Reasoned = o.Reasoning, true
+	}
+	if o.Guardrail != "" {
+		f.Guardrail = o.Guardrail
+	}
+	if o.BlockedMessage != "" {
+		f.BlockedMessage = o.BlockedMessage
 	}
 	return f
 }

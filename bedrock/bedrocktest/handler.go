@@ -193,23 +193,25 @@ func (h *handler) serve(x *exchange) {
 		return
 	}
 
+	family := bedrock.FamilyOf(model)
+	agent, apiErr := parseAgent(op, family, r.Header, body)
+	if apiErr != nil {
+		x.fail(apiErr)
+		return
+	}
 	prompt := lastUserText(body)
 	text, faults, err := ParseDirectives(prompt)
 	if err != nil {
 		x.fail(bedrock.NewAPIError(bedrock.ErrValidation, err.Error()))
 		return
 	}
-	rule, ruleFaults, err := h.cfg.Scenario.match(model, text)
+	rule, ruleFaults, err := h.cfg.Scenario.match(model, text, agent.results)
 	if err != nil {
 		x.fail(bedrock.NewAPIError(bedrock.ErrValidation, err.Error()))
 		return
 	}
 	faults = ruleFaults.merge(faults)
 	x.faults = faults
-	reply := text
-	if rule != nil && rule.Reply != "" {
-		reply = rule.Reply
-	}
 
 	if faults.Status != 0 || faults.Error != "" {
 		if faults.FailAttempts == 0 || attempt(r.Header.Get("Amz-Sdk-Request")) <= faults.FailAttempts {
@@ -221,8 +223,13 @@ func (h *handler) serve(x *exchange) {
 		}
 	}
 
+	reply, apiErr := buildReply(agent, rule, faults, text)
+	if apiErr != nil {
+		x.fail(apiErr)
+		return
+	}
 	p := plan{
-		family: bedrock.FamilyOf(model),
+		family: family,
 		model:  model,
 		prompt: text,
 		reply:  reply,
@@ -260,7 +267,7 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *bedrock.APIError
 type plan struct {
 	family        bedrock.Family
 	model, prompt string
-	reply         string
+	reply         *bedrock.Reply // blocks and stop reason; the usage is filled in when sent
 	req           []byte
 	chat          bool // the request has "messages"
 	faults        Faults
@@ -274,7 +281,7 @@ func (p *plan) usage(start time.Time, frames int) bedrock.Usage {
 	total := first + time.Duration(max(frames-1, 0))*(p.faults.ChunkDelay+10*time.Millisecond)
 	return bedrock.Usage{
 		InputTokens:       tokens(p.prompt),
-		OutputTokens:      tokens(p.reply),
+		OutputTokens:      outputTokens(p.reply.Blocks),
 		FirstByteLatency:  first.Round(time.Millisecond),
 		InvocationLatency: total.Round(time.Millisecond),
 	}
@@ -336,7 +343,7 @@ func (h *handler) stream(x *exchange, op bedrock.Operation, p *plan) {
 	rc.Flush()
 
 	f := p.faults
-	reply := &bedrock.Reply{Blocks: []bedrock.Block{{Text: p.reply}}}
+	reply := p.reply
 	fam := p.family
 	if fam == bedrock.FamilyMistral && p.chat {
 		fam = bedrock.FamilyMistralChat

@@ -2,6 +2,7 @@ package bedrocktest
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -42,6 +43,23 @@ type Rule struct {
 	// Mock holds directive settings, written as inside "[[mock ...]]"; directives in the
 	// prompt override them.
 	Mock string `json:"mock,omitempty"`
+
+	// ToolResult matches when the last user message carries the result of a call of the
+	// tool of that name; empty matches any request. In Reply, "{{result}}" stands for the
+	// text of the tool results and "{{tool}}" for the tool's name.
+	ToolResult string `json:"tool_result,omitempty"`
+	// Tool makes the reply call tools, as the tool= directive does; Reply, when set, is
+	// then the text before the calls.
+	Tool string `json:"tool,omitempty"`
+	// ToolInput is the input of the calls Tool makes (a JSON object), instead of one made
+	// from the tool's input schema (see [ExampleInput]).
+	ToolInput json.RawMessage `json:"tool_input,omitempty"`
+	// Reasoning, when set, starts the reply with a reasoning block of that text.
+	Reasoning string `json:"reasoning,omitempty"`
+	// Guardrail "intervened" makes a guardrail block the request, with BlockedMessage (or
+	// DefaultBlockedMessage) as the reply.
+	Guardrail      string `json:"guardrail,omitempty"`
+	BlockedMessage string `json:"blocked_message,omitempty"`
 }
 
 // ParseScenario reads a scenario from its JSON form. Unknown fields and bad mock settings
@@ -54,9 +72,19 @@ func ParseScenario(data []byte) (*Scenario, error) {
 		return nil, fmt.Errorf("bedrocktest: scenario: %w", err)
 	}
 	for i := range s.Rules {
+		r := &s.Rules[i]
 		f := noFaults()
-		if err := f.apply(s.Rules[i].Mock); err != nil {
+		if err := f.apply(r.Mock); err != nil {
 			return nil, fmt.Errorf("bedrocktest: scenario rule %d: %w", i+1, err)
+		}
+		if r.ToolInput != nil {
+			var m map[string]json.RawMessage
+			if json.Unmarshal(r.ToolInput, &m) != nil || m == nil {
+				return nil, fmt.Errorf("bedrocktest: scenario rule %d: tool_input must be a JSON object", i+1)
+			}
+		}
+		if r.Guardrail != "" && r.Guardrail != "intervened" {
+			return nil, fmt.Errorf("bedrocktest: scenario rule %d: guardrail %q: want \"intervened\"", i+1, r.Guardrail)
 		}
 	}
 	return &s, nil
@@ -71,20 +99,41 @@ func LoadScenario(path string) (*Scenario, error) {
 	return ParseScenario(data)
 }
 
-// match returns the first rule that matches and the faults its Mock asks for, or nil.
-func (s *Scenario) match(model, prompt string) (*Rule, Faults, error) {
+// match returns the first rule that matches and the faults its Mock and its tool,
+// reasoning and guardrail fields ask for, or nil. results are the tool results the request
+// carries.
+func (s *Scenario) match(model, prompt string, results []toolResult) (*Rule, Faults, error) {
 	f := noFaults()
 	if s == nil {
 		return nil, f, nil
 	}
 	for i := range s.Rules {
 		r := &s.Rules[i]
-		if globMatch(r.Model, model) && strings.Contains(prompt, r.Prompt) {
+		if globMatch(r.Model, model) && strings.Contains(prompt, r.Prompt) && resultMatch(r.ToolResult, results) {
 			err := f.apply(r.Mock)
+			f.Tool = cmp.Or(f.Tool, r.Tool)
+			if r.Reasoning != "" && !f.Reasoned {
+				f.Reasoning, f.Reasoned = r.Reasoning, true
+			}
+			f.Guardrail = cmp.Or(f.Guardrail, r.Guardrail)
+			f.BlockedMessage = cmp.Or(f.BlockedMessage, r.BlockedMessage)
 			return r, f, err
 		}
 	}
 	return nil, f, nil
+}
+
+// resultMatch reports whether a result of tool name came back; "" matches anything.
+func resultMatch(name string, results []toolResult) bool {
+	if name == "" {
+		return true
+	}
+	for _, r := range results {
+		if r.name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // globMatch reports whether s matches pattern, where '*' matches any run of characters and

@@ -12,6 +12,7 @@ const (
 	maxSchemaDepth = 32   // nesting of objects, arrays and references
 	maxSchemaItems = 64   // items of one generated array
 	maxSchemaChars = 4096 // characters of one generated string
+	maxSchemaNodes = 4096 // values generated in all
 )
 
 // ExampleInput returns a JSON value valid for the JSON Schema schema, made from the schema
@@ -32,8 +33,9 @@ const (
 // What this cannot satisfy: "pattern", "multipleOf", "uniqueItems" with a single item
 // schema, "not", "if"/"then"/"else", "dependentRequired", "propertyNames",
 // "patternProperties", and references to other documents. For such a schema give the input
-// in a scenario rule ([Rule.ToolInput]). Nesting deeper than 32 levels, or a cyclic
-// reference that needs it, is an error.
+// in a scenario rule ([Rule.ToolInput]). Nesting deeper than 32 levels (a cyclic reference
+// that needs it, too) or more than 4096 values in all is an error; arrays have at most 64
+// items and strings at most 4096 characters.
 func ExampleInput(schema []byte) ([]byte, error) {
 	var root any
 	if len(schema) == 0 {
@@ -50,11 +52,17 @@ func ExampleInput(schema []byte) ([]byte, error) {
 	return json.Marshal(v)
 }
 
-type schemaGen struct{ root any }
+type schemaGen struct {
+	root  any
+	nodes int
+}
 
 func (g *schemaGen) value(s any, depth int) (any, error) {
 	if depth > maxSchemaDepth {
 		return nil, fmt.Errorf("bedrocktest: tool input schema nests deeper than %d levels", maxSchemaDepth)
+	}
+	if g.nodes++; g.nodes > maxSchemaNodes {
+		return nil, fmt.Errorf("bedrocktest: tool input schema asks for more than %d values", maxSchemaNodes)
 	}
 	m, ok := s.(map[string]any)
 	if !ok {

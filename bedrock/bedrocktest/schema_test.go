@@ -1,6 +1,7 @@
 package bedrocktest
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -42,6 +43,7 @@ func TestExampleInputErrors(t *testing.T) {
 		`{"$ref":"#/$defs/missing"}`,
 		`{not json`,
 		strings.Repeat(`{"type":"array","minItems":1,"items":`, 40) + `{}` + strings.Repeat(`}`, 40),
+		strings.Repeat(`{"type":"array","minItems":64,"items":`, 5) + `{}` + strings.Repeat(`}`, 5), // 64^5 values
 	} {
 		if got, err := ExampleInput([]byte(schema)); err == nil {
 			t.Errorf("ExampleInput(%.60s) = %s, want an error", schema, got)
@@ -52,4 +54,16 @@ func TestExampleInputErrors(t *testing.T) {
 	if err != nil || len(got) > maxSchemaItems*(maxSchemaChars+3)+2 {
 		t.Errorf("bounded: %d bytes, %v", len(got), err)
 	}
+}
+
+func FuzzExampleInput(f *testing.F) {
+	f.Add([]byte(weatherSchema))
+	f.Add([]byte(`{"$ref":"#/$defs/a","$defs":{"a":{"allOf":[{"$ref":"#/$defs/a"}]}}}`))
+	f.Add([]byte(`{"type":["null","array"],"items":{"anyOf":[{"const":1}]},"minItems":3}`))
+	f.Fuzz(func(t *testing.T, schema []byte) {
+		out, err := ExampleInput(schema)
+		if err == nil && !json.Valid(out) {
+			t.Fatalf("ExampleInput(%s) = %s, not JSON", schema, out)
+		}
+	})
 }

@@ -62,7 +62,9 @@ func TestConverseStreamToolLoop(t *testing.T) {
 	evs := events(t, post(t, c, srv.URL, claude, "converse-stream", converseTools(first)))
 	var start struct {
 		ContentBlockIndex int
-		Start             struct{ ToolUse struct{ ToolUseID, Name string } }
+		Start             struct {
+			ToolUse struct{ ToolUseID, Name string }
+		}
 	}
 	var input strings.Builder
 	var kinds []string
@@ -73,7 +75,9 @@ func TestConverseStreamToolLoop(t *testing.T) {
 		case "contentBlockStart":
 			json.Unmarshal([]byte(payload), &start)
 		case "contentBlockDelta":
-			var d struct{ Delta struct{ ToolUse struct{ Input string } } }
+			var d struct {
+				Delta struct{ ToolUse struct{ Input string } }
+			}
 			json.Unmarshal([]byte(payload), &d)
 			input.WriteString(d.Delta.ToolUse.Input)
 		}
@@ -297,7 +301,9 @@ func TestExtendedThinking(t *testing.T) {
 		_, payload, _ := strings.Cut(e, " ")
 		var d struct {
 			ContentBlockIndex int
-			Delta             struct{ ReasoningContent struct{ Text, Signature string } }
+			Delta             struct {
+				ReasoningContent struct{ Text, Signature string }
+			}
 		}
 		json.Unmarshal([]byte(payload), &d)
 		text += d.Delta.ReasoningContent.Text

@@ -3,8 +3,12 @@ package eventstream
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"math/rand/v2"
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestEncoderReusesHeaders checks that the Encoder's header cache never writes stale bytes:
@@ -94,5 +98,76 @@ func TestEncoderWrites(t *testing.T) {
 	e.Reset(&countWriter{n: -1, err: boom})
 	if err := e.Encode(f); err != boom {
 		t.Errorf("write error: %v", err)
+	}
+}
+
+// TestEncoderPaths encodes a long random sequence of frames with one Encoder: runs of frames
+// with the same names and types and changing values, repeats, layout changes and headers the
+// encoder must refuse (a zero Value, an over-long value, a repeated or invalid name). Every
+// frame written, and every error, must be what AppendBinary gives for that frame.
+func TestEncoderPaths(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	layouts := [][]string{{":date", ":chunk-signature"}, {"a", "bb", "ccc", "dddddddddddddddddddddddd"}, {":event-type"}}
+	value := func(i int) Value {
+		switch i % 5 {
+		case 0:
+			return TimestampValue(time.UnixMilli(r.Int64N(1 << 42)))
+		case 1:
+			return BytesValue([]byte(strings.Repeat("s", r.IntN(40))))
+		case 2:
+			return StringValue(strings.Repeat("v", r.IntN(3)))
+		case 3:
+			return Int32Value(r.Int32N(3))
+		}
+		return UUIDValue([16]byte{byte(r.IntN(2))})
+	}
+	var buf bytes.Buffer
+	e := NewEncoder(&buf)
+	var f *Frame
+	names := layouts[0]
+	paths := map[string]int{}
+	for i := range 5000 {
+		if f == nil || r.IntN(4) != 0 { // otherwise the same frame again
+			if r.IntN(10) == 0 {
+				names = layouts[r.IntN(len(layouts))]
+			}
+			f = &Frame{Payload: []byte("p")}
+			for j, name := range names {
+				f.Headers = append(f.Headers, Header{Name: name, Value: value(j)})
+			}
+			switch r.IntN(40) {
+			case 0:
+				f.Headers[0].Value = Value{}
+			case 1:
+				f.Headers[len(f.Headers)-1].Value = BytesValue(make([]byte, MaxValueLen+1))
+			case 2:
+				f.Headers = append(f.Headers, f.Headers[0])
+			case 3:
+				f.Headers[0].Name = "\xff"
+			case 4, 5:
+				f.Headers[0].Value = value(1 + r.IntN(4)) // another type
+			}
+		}
+		switch {
+		case e.block != nil && e.fresh() && sameHeaders(f.Headers, e.last):
+			paths["repeat"]++
+		case e.sameLayout(f.Headers) >= 0:
+			paths["layout"]++
+		case e.block != nil && len(f.Headers) == len(e.last) && f.Headers[0].Name == e.last[0].Name:
+			paths["general, same names"]++
+		default:
+			paths["general"]++
+		}
+		buf.Reset()
+		err := e.Encode(f)
+		want, wantErr := f.MarshalBinary()
+		if fmt.Sprint(err) != fmt.Sprint(wantErr) || !bytes.Equal(buf.Bytes(), want) {
+			t.Fatalf("frame %d: Encode wrote\n% x, %v\nwant\n% x, %v", i, buf.Bytes(), err, want, wantErr)
+		}
+	}
+	for _, p := range []string{"repeat", "layout", "general, same names", "general"} {
+		if paths[p] < 50 {
+			t.Errorf("path %q taken %d times; paths: %v", p, paths[p], paths)
+		}
 	}
 }

@@ -206,3 +206,132 @@ test("the README example (example.mjs) runs against the server", () => {
   });
   assert.equal(out, "Hello, Bedrock!\nthrottled\n");
 });
+
+// The application's tools, and the tool configuration that describes them.
+const TOOLS = {
+  get_weather: (input) => `18 °C and sunny in ${input.city}`,
+  get_time: (input) => `09:30 in ${input.zone}`,
+};
+const TOOL_CONFIG = {
+  tools: [
+    {
+      toolSpec: {
+        name: "get_weather",
+        description: "Current weather in a city",
+        inputSchema: { json: { type: "object", properties: { city: { type: "string", examples: ["Paris"] } }, required: ["city"] } },
+      },
+    },
+    {
+      toolSpec: {
+        name: "get_time",
+        inputSchema: { json: { type: "object", properties: { zone: { type: "string", default: "UTC" } }, required: ["zone"] } },
+      },
+    },
+  ],
+};
+
+// One ConverseStream turn: the text, the reasoning, the tool calls and the stop reason.
+async function converseTurn(c, input) {
+  const out = await c.send(new ConverseStreamCommand({ modelId: MODEL, ...input }));
+  const turn = { text: "", reasoning: "", signature: "", calls: [], stop: undefined };
+  const open = new Map();
+  for await (const ev of out.stream) {
+    if (ev.contentBlockStart?.start?.toolUse) {
+      const { toolUseId, name } = ev.contentBlockStart.start.toolUse;
+      open.set(ev.contentBlockStart.contentBlockIndex, { toolUseId, name, json: "" });
+    } else if (ev.contentBlockDelta) {
+      const { delta, contentBlockIndex } = ev.contentBlockDelta;
+      if (delta.text !== undefined) turn.text += delta.text;
+      if (delta.toolUse) open.get(contentBlockIndex).json += delta.toolUse.input;
+      if (delta.reasoningContent?.text !== undefined) turn.reasoning += delta.reasoningContent.text;
+      if (delta.reasoningContent?.signature !== undefined) turn.signature += delta.reasoningContent.signature;
+    } else if (ev.contentBlockStop && open.has(ev.contentBlockStop.contentBlockIndex)) {
+      const b = open.get(ev.contentBlockStop.contentBlockIndex);
+      turn.calls.push({ toolUseId: b.toolUseId, name: b.name, input: JSON.parse(b.json) });
+    } else if (ev.messageStop) {
+      turn.stop = ev.messageStop.stopReason;
+    }
+  }
+  return turn;
+}
+
+test("an agent loop over ConverseStream ends with the tool's output, and the journal has the tool result", async () => {
+  const c = client();
+  try {
+    const messages = [{ role: "user", content: [{ text: "Weather in Paris? [[mock tool=get_weather]]" }] }];
+    let final;
+    for (let turn = 0; ; turn++) {
+      assert.ok(turn < 3, "the loop did not end");
+      const out = await converseTurn(c, { messages, toolConfig: TOOL_CONFIG });
+      if (out.stop !== "tool_use") {
+        assert.equal(out.stop, "end_turn");
+        final = out.text;
+        break;
+      }
+      messages.push({ role: "assistant", content: out.calls.map((call) => ({ toolUse: call })) });
+      messages.push({
+        role: "user",
+        content: out.calls.map((call) => ({
+          toolResult: { toolUseId: call.toolUseId, content: [{ text: TOOLS[call.name](call.input) }], status: "success" },
+        })),
+      });
+    }
+    assert.equal(final, "18 °C and sunny in Paris");
+
+    // The journal over HTTP, filtered by operation and model.
+    const res = await fetch(`${baseURL}/_mock/requests?operation=ConverseStream&model=${encodeURIComponent(MODEL)}`);
+    assert.equal(res.status, 200);
+    const journal = await res.json();
+    const sent = journal.map((r) => JSON.parse(r.body)).find((b) => b.messages.length === 3);
+    assert.ok(sent, "no request with the tool result in the journal");
+    const result = sent.messages[2].content[0].toolResult;
+    assert.equal(result.content[0].text, "18 °C and sunny in Paris");
+    assert.match(result.toolUseId, /^tooluse_/);
+    assert.ok(journal.every((r) => r.operation === "ConverseStream" && r.header.Authorization[0] === "REDACTED"));
+  } finally {
+    c.destroy();
+  }
+});
+
+test("extended thinking streams reasoning text and signature before the answer", async () => {
+  const c = client();
+  try {
+    const out = await converseTurn(c, {
+      messages: [{ role: "user", content: [{ text: 'Why is the sky blue? [[mock reasoning="Rayleigh scattering."]]' }] }],
+      additionalModelRequestFields: { thinking: { type: "enabled", budget_tokens: 2048 } },
+    });
+    assert.equal(out.reasoning, "Rayleigh scattering.");
+    assert.ok(out.signature.length > 0);
+    assert.equal(out.text, "Why is the sky blue?");
+  } finally {
+    c.destroy();
+  }
+});
+
+test("parallel tool use, a maxTokens cut and a guardrail intervention", async () => {
+  const c = client();
+  try {
+    let out = await converseTurn(c, {
+      messages: [{ role: "user", content: [{ text: "both [[mock tool=get_weather,get_time]]" }] }],
+      toolConfig: TOOL_CONFIG,
+    });
+    assert.equal(out.stop, "tool_use");
+    assert.deepEqual(out.calls.map((call) => TOOLS[call.name](call.input)), ["18 °C and sunny in Paris", "09:30 in UTC"]);
+
+    out = await converseTurn(c, {
+      messages: [{ role: "user", content: [{ text: "one two three four five six" }] }],
+      inferenceConfig: { maxTokens: 2 },
+    });
+    assert.equal(out.stop, "max_tokens");
+    assert.equal(out.text, "one two ");
+
+    out = await converseTurn(c, {
+      messages: [{ role: "user", content: [{ text: "forbidden [[mock guardrail=intervened]]" }] }],
+      guardrailConfig: { guardrailIdentifier: "gr1abc", guardrailVersion: "1", trace: "enabled" },
+    });
+    assert.equal(out.stop, "guardrail_intervened");
+    assert.equal(out.text, "Sorry, the model cannot answer this question.");
+  } finally {
+    c.destroy();
+  }
+});

@@ -53,6 +53,7 @@ func TestUsage(t *testing.T) {
 		{args: []string{"serve", "-x"}, code: 2, err: "flag provided but not defined: -x\nUsage: eventstream serve"},
 		{args: []string{"serve", "-addr"}, code: 2, err: "flag needs an argument: -addr\nUsage: eventstream serve"},
 		{args: []string{"serve", "extra"}, code: 2, err: `eventstream serve: unexpected argument "extra"`},
+		{args: []string{"serve", "-session-idle-timeout", "0s"}, code: 2, err: "must be positive"},
 	}
 	// -h, -help and --help on every command: its usage once, on standard output, exit 0.
 	for _, cmd := range []string{"dump", "encode", "verify", "serve"} {

@@ -14,9 +14,11 @@ import (
 )
 
 const serveUsage = `Usage: eventstream serve [-addr HOST:PORT] [-tls] [-credentials AKID:SECRET | -credentials-file FILE] [-bearer TOKEN] [-scenario FILE]
+       [-session-timeout D] [-session-idle-timeout D] [-session-max-frame BYTES]
 
 Serve the Amazon Bedrock Runtime API locally for tests (package bedrock/bedrocktest):
-POST /model/{modelId}/invoke, /invoke-with-response-stream, /converse, /converse-stream.
+POST /model/{modelId}/invoke, /invoke-with-response-stream, /converse, /converse-stream,
+and voice sessions (Amazon Nova Sonic) on /invoke-with-bidirectional-stream over HTTP/2.
 Replies echo the last user message; [[mock ...]] directives in the prompt inject faults.
 GET /_mock/requests returns the last 1,000 requests as JSON (filter with ?operation=
 and ?model=), credentials redacted; DELETE /_mock/requests clears them.
@@ -49,6 +51,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&creds.file, "credentials-file", "", "read -credentials from `FILE`")
 	bearer := fs.String("bearer", "", "accept `TOKEN` as a bearer token")
 	scenario := fs.String("scenario", "", "JSON `FILE` scripting replies and faults")
+	sessionTimeout := fs.Duration("session-timeout", bedrocktest.DefaultSessionTimeout, "longest voice session")
+	sessionIdle := fs.Duration("session-idle-timeout", bedrocktest.DefaultSessionIdleTimeout, "how long a voice session waits for input")
+	maxInputFrame := fs.Int("session-max-frame", bedrocktest.DefaultMaxInputFrame, "largest input frame of a voice session, in `bytes`")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), serveUsage)
 		fs.PrintDefaults()
@@ -61,8 +66,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	var mu sync.Mutex // log lines from concurrent requests stay whole
+	if *sessionTimeout <= 0 || *sessionIdle <= 0 || *maxInputFrame <= 0 {
+		fmt.Fprintln(stderr, "eventstream serve: -session-timeout, -session-idle-timeout and -session-max-frame must be positive")
+		return 2
+	}
 	cfg := bedrocktest.Config{
-		BearerToken: *bearer,
+		BearerToken:        *bearer,
+		SessionTimeout:     *sessionTimeout,
+		SessionIdleTimeout: *sessionIdle,
+		MaxInputFrame:      *maxInputFrame,
 		Log: func(e bedrocktest.LogEntry) {
 			mu.Lock()
 			defer mu.Unlock()

@@ -1,6 +1,7 @@
 package bedrocktest
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -91,16 +92,26 @@ func (s *session) turn(p *sonicPrompt, words string, audio []byte, inSpeech int,
 	if faults.Tool != "" {
 		var tool *toolSpec
 		for i := range p.tools {
-			if p.tools[i].Name == faults.Tool {
+			if p.tools[i].Name == faults.Tool || faults.Tool == "*" && tool == nil {
 				tool = &p.tools[i]
 			}
 		}
 		if tool == nil {
 			return invalid("The directive tool=%s names no tool of the toolConfiguration of prompt %q.", faults.Tool, p.name)
 		}
-		input, err := toolInput(tool.InputSchema.JSON)
-		if err != nil {
-			return invalid("The inputSchema of tool %q: %v", tool.Name, err)
+		var input []byte
+		if rule != nil && rule.ToolInput != nil {
+			var b bytes.Buffer
+			json.Compact(&b, rule.ToolInput) // checked by ParseScenario
+			input = b.Bytes()
+		} else {
+			schema := []byte(tool.InputSchema.JSON)
+			if len(schema) == 0 {
+				schema = []byte("{}")
+			}
+			if input, err = ExampleInput(schema); err != nil {
+				return invalid("The inputSchema of tool %q: %v", tool.Name, err)
+			}
 		}
 		id := newRequestID()
 		contentID := newRequestID()

@@ -43,13 +43,13 @@ type Faults struct {
 	TruncateAfter int
 
 	// Tool makes the reply call tools of the request's tool list ("tool="): a name, names
-	// separated by commas (parallel tool use), or "*" for the first tool. In a bidirectional
-	// session it makes a turn call that tool of the session's tool configuration before
-	// answering; the answer speaks the tool's result.
-	// InterruptAfter >= 0 cuts the assistant's audio of such a turn after that many audio
-	// frames, as a barge-in does ("interrupt after=N"; -1 asks for none). Other operations
-	// ignore both.
-	Tool           string
+	// separated by commas (parallel tool use), or "*" for the first tool. In a voice
+	// session it makes a turn call one tool of the session's tool configuration (a name or
+	// "*") before answering; the answer speaks the tool's result.
+	Tool string
+	// InterruptAfter >= 0 cuts the assistant's audio of a voice session's turn after that
+	// many audio frames, as a barge-in does ("interrupt after=N"; -1 asks for none). Other
+	// operations ignore it.
 	InterruptAfter int
 
 	// Delay is waited after the response headers and before the first frame ("delay=");

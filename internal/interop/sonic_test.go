@@ -229,7 +229,7 @@ func TestGoSDKVoiceSession(t *testing.T) {
 			srv, logs := sonicServer(t, signed)
 			v := openVoice(t, sonicClient(srv.URL, "s3cr3t"))
 			v.start(map[string]any{"name": "getWeather", "description": "The weather in a city",
-				"inputSchema": map[string]any{"json": `{"type":"object","properties":{"city":{"type":"string"},"unit":{"type":"string","enum":["celsius","fahrenheit"]}},"required":["city"]}`}})
+				"inputSchema": map[string]any{"json": `{"type":"object","properties":{"city":{"type":"string"},"unit":{"type":"string","enum":["celsius","fahrenheit"]}},"required":["city","unit"]}`}})
 
 			// A text turn: the transcript is the text, and the assistant echoes it.
 			v.text("USER", true, "What can you do for me today?")

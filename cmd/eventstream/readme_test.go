@@ -235,7 +235,10 @@ func (l shellLine) runnable() bool {
 //   - Every other line (`go test ...`, `bash ...`, anything with an operator) is only
 //     path-checked.
 //   - Every test, benchmark, fuzz target or example a line names, in the command (as in
-//     -fuzz '^FuzzDecode$') or in its comment, must be a function of the repository's tests.
+//     -fuzz '^FuzzDecode$') or in its comment, must be a function of the repository's tests,
+//     and go test's -run, -bench or -fuzz with a plain name (-bench Reader) must select one.
+//   - Commands quoted in the README's text (`go test ...`, `go run ...`, `bash ...`) are
+//     checked in the same way for paths and names, but not run.
 func TestReadmeShellCommands(t *testing.T) {
 	t.Chdir("../..")
 	lines := readmeShellLines(t, string(readFile(t, "README.md")))
@@ -243,16 +246,7 @@ func TestReadmeShellCommands(t *testing.T) {
 	bin := commandPath(t)
 	ran := 0
 	for _, l := range lines {
-		for _, p := range l.paths() {
-			if _, err := os.Stat(p); err != nil {
-				t.Errorf("README.md:%d: %q names %s, which is not in the repository", l.n, commandText(l), p)
-			}
-		}
-		for _, name := range testFuncName.FindAllString(commandText(l)+" "+l.comment, -1) {
-			if !funcs[name] {
-				t.Errorf("README.md:%d: %q names %s, which no test file defines", l.n, commandText(l), name)
-			}
-		}
+		checkNames(t, l, funcs)
 		if env, args, ok := l.serveLine(); ok {
 			ran++
 			startServe(t, l, env, args)
@@ -274,6 +268,73 @@ func TestReadmeShellCommands(t *testing.T) {
 	if len(lines) < 10 || ran < 3 {
 		t.Errorf("found %d command lines in README.md and ran %d: the README or its parsing changed", len(lines), ran)
 	}
+	inline := readmeInlineCommands(string(readFile(t, "README.md")))
+	for _, l := range inline {
+		checkNames(t, l, funcs)
+	}
+	if len(inline) < 3 {
+		t.Errorf("found %d commands in the README's text: the README or its parsing changed", len(inline))
+	}
+}
+
+// checkNames checks that the paths, tests, benchmarks and fuzz targets a command names exist.
+func checkNames(t *testing.T, l shellLine, funcs map[string]bool) {
+	t.Helper()
+	for _, p := range l.paths() {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("README.md:%d: %q names %s, which is not in the repository", l.n, commandText(l), p)
+		}
+	}
+	for _, name := range testFuncName.FindAllString(commandText(l)+" "+l.comment, -1) {
+		if !funcs[name] {
+			t.Errorf("README.md:%d: %q names %s, which no test file defines", l.n, commandText(l), name)
+		}
+	}
+	// go test's -run, -bench and -fuzz with a plain name must select something.
+	prefixes := map[string][]string{"-run": {"Test", "Example", "Fuzz"}, "-bench": {"Benchmark"}, "-fuzz": {"Fuzz"}}
+	for i := 0; i+1 < len(l.words); i++ {
+		pre, ok := prefixes[l.words[i].text]
+		v := strings.TrimSuffix(strings.TrimPrefix(l.words[i+1].text, "^"), "$")
+		if !ok || !regexp.MustCompile(`^\w+$`).MatchString(v) {
+			continue
+		}
+		found := false
+		for f := range funcs {
+			for _, p := range pre {
+				found = found || strings.HasPrefix(f, p) && strings.Contains(f, v)
+			}
+		}
+		if !found {
+			t.Errorf("README.md:%d: %q: %s %s selects no function of the repository's tests", l.n, commandText(l), l.words[i].text, l.words[i+1].text)
+		}
+	}
+}
+
+// readmeInlineCommands returns the commands quoted in README.md's text (`go test ...`,
+// `go run ...`, `bash ...`, outside fenced blocks), which are checked as the ```sh lines are
+// but not run.
+func readmeInlineCommands(readme string) []shellLine {
+	lines := strings.Split(readme, "\n")
+	in := false
+	for i, l := range lines { // blank out fenced blocks, keeping line numbers
+		if strings.HasPrefix(strings.TrimSpace(l), "```") {
+			in = !in
+			lines[i] = ""
+		} else if in {
+			lines[i] = ""
+		}
+	}
+	text := strings.Join(lines, "\n")
+	var cmds []shellLine
+	for _, m := range regexp.MustCompile("`([^`]+)`").FindAllStringSubmatchIndex(text, -1) {
+		c := strings.Join(strings.Fields(text[m[2]:m[3]]), " ")
+		if !strings.HasPrefix(c, "go test ") && !strings.HasPrefix(c, "go run ") && !strings.HasPrefix(c, "bash ") {
+			continue
+		}
+		words, comment := shellWords(c)
+		cmds = append(cmds, shellLine{1 + strings.Count(text[:m[0]], "\n"), words, comment})
+	}
+	return cmds
 }
 
 // testFuncName matches the name of a test, benchmark, fuzz target or example.

@@ -31,6 +31,17 @@
 // estimated at four bytes a token and invocation metrics. InvokeModel returns the family's whole response body, Converse the Converse
 // response. A [Scenario] scripts other replies and faults by model ID and prompt.
 //
+// # Agents
+//
+// Requests with tools, extended thinking, output limits, stop sequences and guardrail
+// configurations are read in each operation's own format. The tool=, reasoning= and
+// guardrail= directives (and a [Rule]'s fields, or a tool choice that forces a call) make the
+// reply a tool call with an input made from the tool's schema ([ExampleInput]), start it
+// with a reasoning block, or make it a guardrail's blocked message; a request that sends tool
+// results back is answered with their text; replies are cut at the request's token limit
+// and before its first stop sequence, with the family's stop reason. The README section
+// "Testing an agent" gives the wire shapes and what is approximated.
+//
 // # Journal
 //
 // The server records every request it answers: time, operation, model ID, headers (with

@@ -34,12 +34,8 @@ const (
 	timeFormat = "20060102T150405Z"
 )
 
-// Constant pieces of the string to sign, as package variables so that writing them to the
-// HMAC (an interface call) does not allocate.
-var (
-	algorithmLine = []byte("AWS4-HMAC-SHA256-PAYLOAD\n")
-	newline       = []byte{'\n'}
-)
+// algorithmLine is the first line of the string to sign.
+const algorithmLine = "AWS4-HMAC-SHA256-PAYLOAD\n"
 
 // chain computes the chained signatures of one stream. It holds the signing key of one UTC
 // day and everything the string to sign needs, so that a signature in steady state builds
@@ -51,14 +47,14 @@ type chain struct {
 
 	haveKey     bool
 	keyDay      int64     // the UTC day (days since the Unix epoch) of key
+	date        []byte    // keyDay formatted as YYYYMMDD (other lengths for years outside 0..9999)
 	mac         hash.Hash // HMAC-SHA256 under the key of keyDay
 	derivations int       // how many keys were derived, for tests
 
 	prev []byte // the previous signature in lowercase hex; the seed's at first
 
-	ts     [32]byte // the signing time, formatted
+	sts    []byte // the string to sign, built anew for each frame in this reused buffer
 	dateHB [2 + len(DateHeader) + 8]byte
-	hexBuf [2 * sha256.Size]byte
 	sum    [sha256.Size]byte
 }
 
@@ -68,9 +64,8 @@ func newChain(c Credentials, region, service string, seed []byte) chain {
 		region:      region,
 		service:     service,
 		scopeSuffix: []byte("/" + region + "/" + service + "/aws4_request\n"),
-		prev:        make([]byte, 2*len(seed), max(2*len(seed), 2*sha256.Size)),
+		prev:        hex.AppendEncode(make([]byte, 0, max(2*len(seed), 2*sha256.Size)), seed),
 	}
-	hex.Encode(ch.prev, seed)
 	ch.dateHB[0] = byte(len(DateHeader))
 	copy(ch.dateHB[1:], DateHeader)
 	ch.dateHB[1+len(DateHeader)] = byte(eventstream.TypeTimestamp)
@@ -89,7 +84,8 @@ func floorDiv(a, b int64) int64 {
 
 // derive computes the signing key of the UTC day of t.
 func (c *chain) derive(t time.Time, day int64) {
-	c.mac = hmac.New(sha256.New, signingKey(c.secret, t.AppendFormat(nil, "20060102"), c.region, c.service))
+	c.date = t.AppendFormat(nil, "20060102")
+	c.mac = hmac.New(sha256.New, signingKey(c.secret, c.date, c.region, c.service))
 	c.keyDay = day
 	c.haveKey = true
 	c.derivations++
@@ -120,45 +116,53 @@ func (c *chain) sign(ms int64, payload []byte) *[sha256.Size]byte {
 	return c.signBlock(ms, c.dateHB[:], payload)
 }
 
-// signBlock is sign with the header block to hash given as is.
+// signBlock is sign with the header block to hash given as is. The string to sign is built
+// in one buffer and written to the HMAC at once, so that the SHA-256 blocks are hashed
+// straight from it, and the time of day is formatted without the time package, which cost
+// about a tenth of a small frame's signature.
 func (c *chain) signBlock(ms int64, headers, payload []byte) *[sha256.Size]byte {
-	t := time.UnixMilli(ms).UTC()
-	if day := floorDiv(ms, msPerDay); !c.haveKey || day != c.keyDay {
-		c.derive(t, day)
+	day := floorDiv(ms, msPerDay)
+	if !c.haveKey || day != c.keyDay {
+		c.derive(time.UnixMilli(ms).UTC(), day)
 	}
-	ts := t.AppendFormat(c.ts[:0], timeFormat)
-	date := ts
-	for i, b := range ts {
-		if b == 'T' {
-			date = ts[:i]
-			break
-		}
+	b := append(c.sts[:0], algorithmLine...)
+	if len(c.date) == 8 {
+		// YYYYMMDDTHHMMSSZ, the time of day in whole seconds (ms-day*msPerDay is not negative).
+		sec := (ms - day*msPerDay) / 1000
+		b = append(b, c.date...)
+		b = append(b, 'T')
+		b = append2(b, sec/3600)
+		b = append2(b, sec/60%60)
+		b = append2(b, sec%60)
+		b = append(b, 'Z')
+	} else {
+		b = time.UnixMilli(ms).UTC().AppendFormat(b, timeFormat)
 	}
+	b = append(b, '\n')
+	b = append(b, c.date...)
+	b = append(b, c.scopeSuffix...)
+	b = append(b, c.prev...)
+	b = append(b, '\n')
+	h := sha256.Sum256(headers)
+	b = hex.AppendEncode(b, h[:])
+	b = append(b, '\n')
+	h = sha256.Sum256(payload)
+	b = hex.AppendEncode(b, h[:])
+	c.sts = b
 
 	m := c.mac
 	m.Reset()
-	m.Write(algorithmLine)
-	m.Write(ts)
-	m.Write(newline)
-	m.Write(date)
-	m.Write(c.scopeSuffix)
-	m.Write(c.prev)
-	m.Write(newline)
-	c.writeHexHash(headers)
-	m.Write(newline)
-	c.writeHexHash(payload)
+	m.Write(b)
 	m.Sum(c.sum[:0])
 	return &c.sum
 }
 
-func (c *chain) writeHexHash(b []byte) {
-	h := sha256.Sum256(b)
-	hex.Encode(c.hexBuf[:], h[:])
-	c.mac.Write(c.hexBuf[:])
+// append2 appends n, 0 <= n < 100, as two decimal digits.
+func append2(b []byte, n int64) []byte {
+	return append(b, byte('0'+n/10), byte('0'+n%10))
 }
 
 // commit makes sig the previous signature.
 func (c *chain) commit(sig []byte) {
-	c.prev = c.prev[:2*len(sig)]
-	hex.Encode(c.prev, sig)
+	c.prev = hex.AppendEncode(c.prev[:0], sig)
 }

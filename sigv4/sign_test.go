@@ -231,3 +231,26 @@ func TestSeedFromAuthorization(t *testing.T) {
 		}
 	}
 }
+
+// TestSignTimes checks the signing time formatted without the time package, against the
+// reference signature, at times around midnight, before 1970, at the ends of years 0 and
+// 9999 and beyond them (where the formatting falls back to the time package), and at random.
+func TestSignTimes(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	times := []int64{0, -1, 1, 999, 1000, -999, -1000, -1001, msPerDay - 1, msPerDay, -msPerDay, -msPerDay - 1,
+		time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli(), time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli() - 1,
+		time.Date(9999, 12, 31, 23, 59, 59, 999e6, time.UTC).UnixMilli(), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli(),
+		time.Date(2026, 11, 29, 23, 59, 59, 999e6, time.UTC).UnixMilli()}
+	for range 200 {
+		times = append(times, r.Int64N(1<<45)-1<<44)
+	}
+	headers, payload := []byte("headers"), []byte("payload")
+	for _, ms := range times {
+		c := newChain(testCreds, "eu-west-3", "transcribe", testSeed)
+		got := c.signBlock(ms, headers, payload)
+		want := refSignature(testCreds.SecretAccessKey, "eu-west-3", "transcribe", testSeed, time.UnixMilli(ms), headers, payload)
+		if !bytes.Equal(got[:], want) {
+			t.Errorf("%d ms (%s): signature %x, want %x", ms, time.UnixMilli(ms).UTC().Format(time.RFC3339Nano), got[:], want)
+		}
+	}
+}

@@ -307,12 +307,16 @@ func (r *Reply) ChunkCount(f Family) int {
 	case FamilyLlama, FamilyMistral, FamilyMistralChat, FamilyCohere:
 		return n + 1
 	case FamilyNova:
-		for _, b := range r.Blocks {
-			if b.Kind == TextBlock {
-				n++
+		n = 3
+		for i := range r.Blocks {
+			switch b := &r.Blocks[i]; b.Kind {
+			case TextBlock:
+				n += pieceCount(b.Text) + 1
+			case ToolUseBlock:
+				n += inputPieceCount(b.Input) + 2
 			}
 		}
-		return n + 3
+		return n
 	}
 	n = 3
 	for i := range r.Blocks {
@@ -450,10 +454,31 @@ func (r *Reply) Chunks(f Family) iter.Seq[[]byte] {
 			}
 			i := -1
 			for _, blk := range r.Blocks {
-				if blk.Kind != TextBlock {
+				if blk.Kind == ReasoningBlock {
 					continue
 				}
 				i++
+				if blk.Kind == ToolUseBlock {
+					// As ConverseStream's events, keyed by their names.
+					b = append(b[:0], `{"contentBlockStart":{"start":{"toolUse":{"toolUseId":`...)
+					b = appendJSONString(b, blk.ToolUseID)
+					b = append(b, `,"name":`...)
+					b = appendJSONString(b, blk.ToolName)
+					b = append(b, `}},"contentBlockIndex":`...)
+					b = appendInt(b, i)
+					if !yield(append(b, `}}`...)) {
+						return
+					}
+					for p := range inputPieces(blk.Input) {
+						b = append(b[:0], `{"contentBlockDelta":{"delta":{"toolUse":{"input":`...)
+						b = appendJSONString(b, p)
+						b = append(b, `}},"contentBlockIndex":`...)
+						b = appendInt(b, i)
+						if !yield(append(b, `}}`...)) {
+							return
+						}
+					}
+				}
 				for p := range pieces(blk.Text) {
 					b = append(b[:0], `{"contentBlockDelta":{"delta":{"text":`...)
 					b = appendJSONString(b, p)

@@ -185,3 +185,29 @@ func TestAgentReplyCounts(t *testing.T) {
 		}
 	}
 }
+
+// TestNovaChunksToolUse checks Nova's streamed tool call: ConverseStream's events keyed by
+// their names, the reasoning block left out.
+func TestNovaChunksToolUse(t *testing.T) {
+	r := agentReply()
+	want := []string{
+		`{"messageStart":{"role":"assistant"}}`,
+		`{"contentBlockDelta":{"delta":{"text":"Let me check."},"contentBlockIndex":0}}`,
+		`{"contentBlockStop":{"contentBlockIndex":0}}`,
+		`{"contentBlockStart":{"start":{"toolUse":{"toolUseId":"tooluse_abc","name":"get_weather"}},"contentBlockIndex":1}}`,
+		`{"contentBlockDelta":{"delta":{"toolUse":{"input":"{\"city\":\"Paris\",\"unit\":\""}},"contentBlockIndex":1}}`,
+		`{"contentBlockDelta":{"delta":{"toolUse":{"input":"celsius\"}"}},"contentBlockIndex":1}}`,
+		`{"contentBlockStop":{"contentBlockIndex":1}}`,
+		`{"messageStop":{"stopReason":"tool_use"}}`,
+		`{"metadata":{"usage":{"inputTokens":7,"outputTokens":20},"metrics":{},"trace":{}},"amazon-bedrock-invocationMetrics":{"inputTokenCount":7,"outputTokenCount":20,"invocationLatency":345,"firstByteLatency":150}}`,
+	}
+	got := collectChunks(r, FamilyNova)
+	if len(got) != len(want) || r.ChunkCount(FamilyNova) != len(want) {
+		t.Fatalf("%d chunks, ChunkCount %d, want %d", len(got), r.ChunkCount(FamilyNova), len(want))
+	}
+	for i := range got {
+		if string(got[i]) != want[i] {
+			t.Errorf("chunk %d:\n got %s\nwant %s", i, got[i], want[i])
+		}
+	}
+}

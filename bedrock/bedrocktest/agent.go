@@ -27,8 +27,9 @@ const DefaultBlockedMessage = "Sorry, the model cannot answer this question."
 // read from the operation's own format: Converse and ConverseStream bodies, or the model
 // family's InvokeModel body.
 type agentRequest struct {
-	converse bool // a Converse body; else Claude messages when claude is set
+	converse bool // a Converse body
 	claude   bool // Claude's messages API on InvokeModel
+	nova     bool // Nova's InvokeModel body, shaped like Converse's
 
 	tools      []toolDef
 	choice     string // "", "auto", "any" or "tool"
@@ -215,13 +216,17 @@ func parseAgent(op bedrock.Operation, family bedrock.Family, h http.Header, body
 		a.maxTokens, a.stopSeqs = deref(req.MaxTokens), req.StopSequences
 		return a, nil
 	case bedrock.FamilyNova:
+		// Tools, tool results and messages as in Converse; limits in Nova's own names.
+		nova, err := parseConverse(body)
+		if err != nil {
+			return nil, err
+		}
+		nova.converse, nova.nova, nova.guardrail = false, true, a.guardrail
+		nova.maxTokens, nova.stopSeqs = 0, nil
 		if ic := req.InferenceConfig; ic != nil {
-			a.maxTokens, a.stopSeqs = deref(ic.MaxNewTokens), ic.StopSequences
+			nova.maxTokens, nova.stopSeqs = deref(ic.MaxNewTokens), ic.StopSequences
 		}
-		if len(req.ToolConfig) > 0 {
-			return nil, validation("bedrocktest: tool use on InvokeModel is modelled for Anthropic Claude's messages API only; use Converse or ConverseStream with %s", family)
-		}
-		return a, nil
+		return nova, nil
 	}
 	// Claude, and models of unknown families, which get Claude's format.
 	a.stopSeqs = req.StopSequences
@@ -474,7 +479,7 @@ func (a *agentRequest) toolUseID() string {
 	for i := range b {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}
-	if a.converse {
+	if a.converse || a.nova {
 		return "tooluse_" + string(b[:22])
 	}
 	return "toolu_bdrk_01" + string(b[:])
@@ -589,8 +594,8 @@ func buildReply(a *agentRequest, rule *Rule, f Faults, prompt string) (*bedrock.
 		r.Trace = guardrailTrace(a)
 		return r, nil
 	}
-	if f.Tool != "" && !a.converse && !a.claude {
-		return nil, validation("bedrocktest: tool use on InvokeModel is modelled for Anthropic Claude's messages API only; use Converse or ConverseStream for other models")
+	if f.Tool != "" && !a.converse && !a.claude && !a.nova {
+		return nil, validation("bedrocktest: tool use on InvokeModel is modelled for Anthropic Claude's messages API and Amazon Nova only; use Converse or ConverseStream for other models")
 	}
 	calls, err := a.toolsToCall(f.Tool)
 	if err != nil {

@@ -451,3 +451,41 @@ func TestAgentDirectives(t *testing.T) {
 		}
 	}
 }
+
+func TestNovaToolUse(t *testing.T) {
+	srv := NewServer(Config{})
+	defer srv.Close()
+	c := srv.Client()
+	const nova = "amazon.nova-pro-v1:0"
+	tools := `"toolConfig":{"tools":[{"toolSpec":{"name":"get_weather","inputSchema":{"json":` + weatherSchema + `}}}]}`
+	first := `{"schemaVersion":"messages-v1","messages":[` + userText("Weather? [[mock tool=get_weather]]") + `],` + tools + `}`
+	resp := post(t, c, srv.URL, nova, "invoke", first)
+	var m map[string]any
+	json.NewDecoder(resp.Body).Decode(&m)
+	resp.Body.Close()
+	id, _ := dig(m, "output", "message", "content", 0, "toolUse", "toolUseId").(string)
+	if m["stopReason"] != "tool_use" || !strings.HasPrefix(id, "tooluse_") || dig(m, "output", "message", "content", 0, "toolUse", "input", "unit") != "celsius" {
+		t.Fatalf("nova tool call: %v", m)
+	}
+	evs := events(t, post(t, c, srv.URL, nova, "invoke-with-response-stream", first))
+	if !strings.Contains(evs[1], `{"contentBlockStart":{"start":{"toolUse":{"toolUseId":"tooluse_`) || !strings.Contains(strings.Join(evs, "\n"), `{"messageStop":{"stopReason":"tool_use"}}`) {
+		t.Errorf("nova stream:\n%s", strings.Join(evs, "\n"))
+	}
+	second := `{"messages":[` + userText("Weather?") + `,{"role":"assistant","content":[{"toolUse":{"toolUseId":"` + id + `","name":"get_weather","input":{}}}]},` +
+		`{"role":"user","content":[{"toolResult":{"toolUseId":"` + id + `","content":[{"text":"Rain."}]}}]}],` + tools + `}`
+	resp = post(t, c, srv.URL, nova, "invoke", second)
+	m = nil
+	json.NewDecoder(resp.Body).Decode(&m)
+	resp.Body.Close()
+	if dig(m, "output", "message", "content", 0, "text") != "Rain." || m["stopReason"] != "end_turn" {
+		t.Errorf("nova final: %v", m)
+	}
+	// Claude's text completions report their limit too.
+	resp = post(t, c, srv.URL, "anthropic.claude-v2", "invoke", `{"prompt":"\n\nHuman: one two three four\n\nAssistant:","max_tokens_to_sample":1}`)
+	m = nil
+	json.NewDecoder(resp.Body).Decode(&m)
+	resp.Body.Close()
+	if m["completion"] != "one " || m["stop_reason"] != "max_tokens" || m["stop"] != nil {
+		t.Errorf("completion: %v", m)
+	}
+}

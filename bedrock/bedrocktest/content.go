@@ -155,19 +155,8 @@ func mustJSON(v any) []byte {
 // reasoningContent.reasoningText, toolUse with its input as a JSON object), stop reason,
 // usage, metrics and trace.
 func converseResponse(r *bedrock.Reply, u bedrock.Usage) []byte {
-	content := make([]obj, 0, len(r.Blocks))
-	for _, b := range r.Blocks {
-		switch b.Kind {
-		case bedrock.ReasoningBlock:
-			content = append(content, obj{"reasoningContent": obj{"reasoningText": obj{"text": b.Text, "signature": b.Signature}}})
-		case bedrock.ToolUseBlock:
-			content = append(content, obj{"toolUse": obj{"toolUseId": b.ToolUseID, "name": b.ToolName, "input": json.RawMessage(b.Input)}})
-		default:
-			content = append(content, obj{"text": b.Text})
-		}
-	}
 	resp := obj{
-		"output":     obj{"message": obj{"role": "assistant", "content": content}},
+		"output":     obj{"message": obj{"role": "assistant", "content": converseContent(r)}},
 		"stopReason": r.StopName(bedrock.FamilyNova),
 		"usage": obj{
 			"inputTokens":  u.InputTokens,
@@ -180,6 +169,23 @@ func converseResponse(r *bedrock.Reply, u bedrock.Usage) []byte {
 		resp["trace"] = json.RawMessage(r.Trace)
 	}
 	return mustJSON(resp)
+}
+
+// converseContent is the reply's content blocks in Converse's shape (Nova's too): text,
+// reasoningContent.reasoningText and toolUse with its input as a JSON object.
+func converseContent(r *bedrock.Reply) []obj {
+	content := make([]obj, 0, len(r.Blocks))
+	for _, b := range r.Blocks {
+		switch b.Kind {
+		case bedrock.ReasoningBlock:
+			content = append(content, obj{"reasoningContent": obj{"reasoningText": obj{"text": b.Text, "signature": b.Signature}}})
+		case bedrock.ToolUseBlock:
+			content = append(content, obj{"toolUse": obj{"toolUseId": b.ToolUseID, "name": b.ToolName, "input": json.RawMessage(b.Input)}})
+		default:
+			content = append(content, obj{"text": b.Text})
+		}
+	}
+	return content
 }
 
 // replyText is the text of the reply's text blocks.
@@ -272,7 +278,7 @@ func invokeResponse(p *plan, u bedrock.Usage) []byte {
 		}, p.reply))
 	case bedrock.FamilyNova:
 		return mustJSON(withGuardrail(obj{
-			"output":     obj{"message": obj{"role": "assistant", "content": []obj{{"text": text}}}},
+			"output":     obj{"message": obj{"role": "assistant", "content": converseContent(p.reply)}},
 			"stopReason": stop,
 			"usage": obj{
 				"inputTokens":  u.InputTokens,
@@ -285,8 +291,8 @@ func invokeResponse(p *plan, u bedrock.Usage) []byte {
 		return mustJSON(withGuardrail(obj{
 			"type":        "completion",
 			"completion":  text,
-			"stop_reason": "stop_sequence",
-			"stop":        "\n\nHuman:",
+			"stop_reason": completionStop(p.reply),
+			"stop":        completionStopSequence(p.reply),
 		}, p.reply))
 	}
 	content := make([]obj, 0, len(p.reply.Blocks))
@@ -314,4 +320,24 @@ func invokeResponse(p *plan, u bedrock.Usage) []byte {
 		"stop_sequence": stopSeq,
 		"usage":         obj{"input_tokens": u.InputTokens, "output_tokens": u.OutputTokens},
 	}, p.reply))
+}
+
+// completionStop is the stop_reason of a Claude text completion: max_tokens at the limit,
+// else stop_sequence (the end of the turn counts as meeting "\n\nHuman:").
+func completionStop(r *bedrock.Reply) string {
+	if r.Stop == bedrock.StopMaxTokens {
+		return "max_tokens"
+	}
+	return "stop_sequence"
+}
+
+// completionStopSequence is the "stop" of a Claude text completion.
+func completionStopSequence(r *bedrock.Reply) any {
+	switch r.Stop {
+	case bedrock.StopMaxTokens:
+		return nil
+	case bedrock.StopSequence:
+		return r.StopSequence
+	}
+	return "\n\nHuman:"
 }

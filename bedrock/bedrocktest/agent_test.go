@@ -489,3 +489,40 @@ func TestNovaToolUse(t *testing.T) {
 		t.Errorf("completion: %v", m)
 	}
 }
+
+// FuzzAgentRequest reads arbitrary bodies as every operation and family does, and plans
+// a reply for them with every directive: an error or a reply, never a panic.
+func FuzzAgentRequest(f *testing.F) {
+	f.Add(converseTools(`[`+userText("x")+`]`, `"toolChoice":{"any":{}}`, `"inferenceConfig":{"maxTokens":1,"stopSequences":["x"]}`), "tool=*")
+	f.Add(claudeTools(`[{"role":"user","content":[{"type":"tool_result","tool_use_id":"a","content":"r"}]}]`, `"thinking":{"type":"enabled","budget_tokens":2000}`), "reasoning")
+	f.Add(`{"messages":[{"role":"assistant","content":[{"toolUse":{"toolUseId":"a","name":"b"}}]},{"role":"user","content":[{"toolResult":{"toolUseId":"a","content":[{"json":[1]}]}}]}],"toolConfig":{}}`, "guardrail=intervened")
+	f.Add(`{"inputText":"a b c","textGenerationConfig":{"maxTokenCount":-5,"stopSequences":[""]}}`, "tool=a,b")
+	ops := []bedrock.Operation{bedrock.OpConverse, bedrock.OpConverseStream, bedrock.OpInvoke}
+	families := []bedrock.Family{bedrock.FamilyClaude, bedrock.FamilyTitan, bedrock.FamilyLlama, bedrock.FamilyMistral, bedrock.FamilyCohere, bedrock.FamilyNova, ""}
+	f.Fuzz(func(t *testing.T, body, directive string) {
+		_, faults, err := ParseDirectives("[[mock " + directive + "]]")
+		if err != nil {
+			faults = noFaults()
+		}
+		for _, op := range ops {
+			for _, fam := range families {
+				a, apiErr := parseAgent(op, fam, http.Header{}, []byte(body))
+				if apiErr != nil {
+					continue
+				}
+				r, apiErr := buildReply(a, nil, faults, lastUserText([]byte(body)))
+				if apiErr != nil {
+					continue
+				}
+				if len(r.Blocks) == 0 && r.Stop != bedrock.StopMaxTokens && r.Stop != bedrock.StopSequence {
+					t.Fatalf("%s %s: empty reply %+v", op, fam, r)
+				}
+				for c := range r.Chunks(fam) {
+					if !json.Valid(c) {
+						t.Fatalf("%s %s: chunk %s", op, fam, c)
+					}
+				}
+			}
+		}
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/framewire/eventstream/bedrock"
 )
@@ -525,4 +526,42 @@ func FuzzAgentRequest(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestWholeResponseShapes checks the Converse response and Claude's InvokeModel body for a
+// reply with every block kind, byte for byte, against the API reference's shapes
+// (ConverseResponse: output.message.content[].reasoningContent.reasoningText, text, toolUse;
+// Claude's messages response: thinking, text and tool_use content blocks).
+func TestWholeResponseShapes(t *testing.T) {
+	r := &bedrock.Reply{
+		Blocks: []bedrock.Block{
+			{Kind: bedrock.ReasoningBlock, Text: "Think.", Signature: "c2ln"},
+			{Text: "Checking."},
+			{Kind: bedrock.ToolUseBlock, ToolUseID: "tooluse_1", ToolName: "get_weather", Input: `{"city":"Paris"}`},
+		},
+		Stop:  bedrock.StopToolUse,
+		Trace: []byte(`{"guardrail":{}}`),
+	}
+	u := bedrock.Usage{InputTokens: 3, OutputTokens: 9, InvocationLatency: 250 * time.Millisecond}
+	want := `{"metrics":{"latencyMs":250},"output":{"message":{"content":[` +
+		`{"reasoningContent":{"reasoningText":{"signature":"c2ln","text":"Think."}}},` +
+		`{"text":"Checking."},` +
+		`{"toolUse":{"input":{"city":"Paris"},"name":"get_weather","toolUseId":"tooluse_1"}}],"role":"assistant"}},` +
+		`"stopReason":"tool_use","trace":{"guardrail":{}},"usage":{"inputTokens":3,"outputTokens":9,"totalTokens":12}}`
+	if got := string(converseResponse(r, u)); got != want {
+		t.Errorf("Converse:\n got %s\nwant %s", got, want)
+	}
+	r.Trace = nil
+	r.Blocks[2].ToolUseID = "toolu_bdrk_01x"
+	p := &plan{family: bedrock.FamilyClaude, model: claude, reply: r, req: []byte(`{"messages":[]}`)}
+	got := string(invokeResponse(p, u))
+	want = `{"content":[` +
+		`{"signature":"c2ln","thinking":"Think.","type":"thinking"},` +
+		`{"text":"Checking.","type":"text"},` +
+		`{"id":"toolu_bdrk_01x","input":{"city":"Paris"},"name":"get_weather","type":"tool_use"}],` +
+		`"id":"msg_bdrk_*","model":"` + claude + `","role":"assistant","stop_reason":"tool_use","stop_sequence":null,"type":"message","usage":{"input_tokens":3,"output_tokens":9}}`
+	pre, post, _ := strings.Cut(want, "*")
+	if !strings.HasPrefix(got, pre) || !strings.HasSuffix(got, post) || len(got) != len(want)-1+24 {
+		t.Errorf("Claude:\n got %s\nwant %s", got, want)
+	}
 }

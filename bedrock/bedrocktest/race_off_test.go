@@ -1,0 +1,5 @@
+//go:build !race
+
+package bedrocktest
+
+const raceEnabled = false

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -438,6 +439,25 @@ func TestSessionOutOfOrder(t *testing.T) {
 			c.send("audioInput", map[string]any{"promptName": c.prompt, "contentName": "a", "content": "not base64!"})
 		}, "not base64"},
 		{"not an event", func(c *sonic) { c.s.Send([]byte(`[1,2]`)) }, "is not JSON of the form"},
+		{"content used after its contentEnd", func(c *sonic) {
+			c.start()
+			c.text("SYSTEM", false, "Be brief.")
+			c.send("textInput", map[string]any{"promptName": c.prompt, "contentName": "content-1", "content": "more"})
+		}, `"content-1" after its contentEnd`},
+		{"no audioOutputConfiguration", func(c *sonic) {
+			c.must("sessionStart", map[string]any{})
+			c.send("promptStart", map[string]any{"promptName": "p"})
+		}, "has no audioOutputConfiguration"},
+		{"stereo output", func(c *sonic) {
+			c.must("sessionStart", map[string]any{})
+			a := maps.Clone(outputAudio)
+			a["channelCount"] = 2
+			c.send("promptStart", map[string]any{"promptName": "p", "audioOutputConfiguration": a})
+		}, "channelCount 2: want 1"},
+		{"chunk over the API's limit", func(c *sonic) {
+			c.start()
+			c.send("textInput", map[string]any{"promptName": c.prompt, "contentName": "x", "content": strings.Repeat("a", 1_000_000)})
+		}, "Member must have length less than or equal to 1000000"},
 		{"missing end frame", func(c *sonic) {
 			c.start()
 			c.s.CloseSend() // unsigned: no end frame, and no sessionEnd
@@ -470,7 +490,7 @@ func TestSessionRefusals(t *testing.T) {
 	_, err = bedrock.ReadResponse(resp)
 	resp.Body.Close()
 	var ae *bedrock.APIError
-	if resp.Proto != "HTTP/1.1" || !errors.As(err, &ae) || ae.StatusCode != 400 || ae.Name != bedrock.ErrValidation || !strings.Contains(ae.Message, "requires HTTP/2") {
+	if resp.Proto != "HTTP/1.1" || !resp.Close || !errors.As(err, &ae) || ae.StatusCode != 400 || ae.Name != bedrock.ErrValidation || !strings.Contains(ae.Message, "requires HTTP/2") {
 		t.Errorf("HTTP/1.1: %s %v", resp.Proto, err)
 	}
 
@@ -521,5 +541,53 @@ func TestSessionMaxDuration(t *testing.T) {
 	var exc *bedrock.Exception
 	if !errors.As(err, &exc) || exc.Type != bedrock.ModelTimeoutException {
 		t.Errorf("max duration: %v", err)
+	}
+}
+
+func TestSessionLimitsAndEnds(t *testing.T) {
+	srv := NewServer(Config{MaxInputFrame: 4096, Credentials: []sigv4.Credentials{sessionCreds}, BearerToken: "tok"})
+	defer srv.Close()
+
+	// An input frame over the limit.
+	c := openSonic(t, srv.URL, &sessionCreds)
+	c.lenient = true
+	c.start()
+	c.text("USER", true, strings.Repeat("word ", 1000))
+	_, err := c.recv(nil)
+	var exc *bedrock.Exception
+	if !errors.As(err, &exc) || exc.Type != bedrock.ValidationException || !strings.Contains(exc.Message, "larger than the 4096 bytes allowed") {
+		t.Errorf("large frame: %v", err)
+	}
+
+	// A bearer token, even the configured one, is refused for this operation.
+	req, _ := http.NewRequest("POST", srv.URL+bedrock.BidirectionalStreamPath(sonicModel), strings.NewReader(""))
+	req.Header.Set("Authorization", "Bearer tok")
+	resp, err := h2cClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = bedrock.ReadResponse(resp)
+	resp.Body.Close()
+	var ae *bedrock.APIError
+	if !errors.As(err, &ae) || ae.StatusCode != 403 || ae.Name != bedrock.ErrAccessDenied {
+		t.Errorf("bearer: %v", err)
+	}
+
+	// After sessionEnd, a client that neither sends the end frame nor ends its request gets
+	// the end of the response within the grace period.
+	c = openSonic(t, srv.URL, &sessionCreds)
+	c.start()
+	c.text("USER", true, "hello")
+	if _, err := c.recv(completionEnd); err != nil {
+		t.Fatal(err)
+	}
+	c.must("promptEnd", map[string]any{"promptName": c.prompt})
+	c.must("sessionEnd", map[string]any{})
+	start := time.Now()
+	if _, err := c.recv(nil); err != io.EOF {
+		t.Errorf("after sessionEnd: %v, want io.EOF", err)
+	}
+	if d := time.Since(start); d < sessionEndGrace-100*time.Millisecond || d > sessionEndGrace+2*time.Second {
+		t.Errorf("the response ended %v after sessionEnd, want about %v", d, sessionEndGrace)
 	}
 }

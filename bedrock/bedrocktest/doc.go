@@ -5,8 +5,8 @@
 //
 // # Operations
 //
-// POST /model/{modelId}/invoke-with-response-stream, /converse-stream, /invoke and
-// /converse. Routing uses the escaped path and the model ID label is percent-decoded, so model
+// POST /model/{modelId}/invoke-with-response-stream, /converse-stream, /invoke, /converse
+// and /invoke-with-bidirectional-stream (see Voice sessions). Routing uses the escaped path and the model ID label is percent-decoded, so model
 // IDs and ARNs with ':' and '/' work. Requests are checked with [bedrock.ValidateRequest];
 // errors are written with [bedrock.WriteAPIError], as the service writes them. Every response
 // carries an x-amzn-RequestId. Bodies over [MaxBodyBytes] are refused without being read to
@@ -41,6 +41,25 @@
 // results back is answered with their text; replies are cut at the request's token limit
 // and before its first stop sequence, with the family's stop reason. The README section
 // "Testing an agent" gives the wire shapes and what is approximated.
+//
+// # Voice sessions
+//
+// POST /model/{modelId}/invoke-with-bidirectional-stream (InvokeModelWithBidirectionalStream)
+// holds an Amazon Nova Sonic session over HTTP/2 (h2c or TLS; HTTP/1.1 is refused with a
+// ValidationException) for amazon.nova-sonic-v1:0 and amazon.nova-2-sonic-v1:0. The input
+// events are read frame by frame as they arrive; with credentials, the request's signature
+// (payload hash STREAMING-AWS4-HMAC-SHA256-EVENTS) seeds the chain that every frame's
+// :chunk-signature must follow, within the request clock window. Each user turn (an
+// interactive USER textInput, or the end of a USER audio block) is answered as Nova Sonic
+// answers: completionStart, the user's transcript, the assistant's speculative text, audio
+// (the turn's own audio sent back unchanged, or a tone for a text turn), the final text, a
+// usageEvent and completionEnd. The tool= directive makes a turn call a tool of the
+// session's configuration and speak its result; interrupt after=N is a barge-in; the other
+// directives apply per turn. Events out of order, a bad signature, a stream that ends before
+// sessionEnd without the end frame, an idle session ([Config.SessionIdleTimeout]) and one past
+// [Config.SessionTimeout] end with the exception the service sends. The README section "Voice
+// sessions (Nova Sonic)" gives the details and the choices made where the service's
+// behaviour is not documented.
 //
 // # Journal
 //

@@ -31,10 +31,11 @@ var operations = map[string]bedrock.Operation{
 }
 
 // NewHandler returns the server's handler, for mounting in a server of one's own. It serves
-// POST /model/{modelId}/invoke, /invoke-with-response-stream, /converse and
-// /converse-stream; any other path gets 404 UnknownOperationException. To be reachable by
-// the AWS SDK for JavaScript in Node, the server must also speak HTTP/2 (h2c on plain
-// HTTP), as the servers of [NewServer] and [Start] do.
+// POST /model/{modelId}/invoke, /invoke-with-response-stream, /converse,
+// /converse-stream and /invoke-with-bidirectional-stream; any other path gets 404
+// UnknownOperationException. To be reachable by the AWS SDK for JavaScript in Node, and for
+// voice sessions at all, the server must also speak HTTP/2 (h2c on plain HTTP), as the
+// servers of [NewServer] and [Start] do.
 //
 // The handler also serves [JournalPath], the journal of the requests it answered.
 func NewHandler(cfg Config) http.Handler {

@@ -102,3 +102,19 @@ func TestREADMEAgentSection(t *testing.T) {
 		t.Errorf("DELETE printed something: %s", got)
 	}
 }
+
+// TestREADMEVoiceSection checks that the examples of the README section "Voice sessions
+// (Nova Sonic)" are the tested programs, byte for byte (js/sonic.test.js runs the
+// JavaScript one).
+func TestREADMEVoiceSection(t *testing.T) {
+	blocks := readmeBlocks(t, "Voice sessions (Nova Sonic)")
+	for lang, file := range map[string]string{"go": "example/voice/voice_test.go", "js": "js/voice-example.mjs"} {
+		want, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(blocks[lang]) != 1 || blocks[lang][0] != string(want) {
+			t.Errorf("the README's %s example is not %s", lang, file)
+		}
+	}
+}

@@ -263,3 +263,12 @@ async function waitFor(cond, s) {
   for (let i = 0; i < 100 && !cond(); i++) await new Promise((r) => setTimeout(r, 50));
   assert.ok(cond(), s.lines.join("\n"));
 }
+
+test("the README example (voice-example.mjs) runs against the server", () => {
+  const out = execFileSync(process.execPath, ["voice-example.mjs"], {
+    cwd: import.meta.dirname ?? new URL(".", import.meta.url).pathname,
+    env: { ...process.env, BEDROCK_ENDPOINT: servers.signed.url },
+    encoding: "utf8",
+  });
+  assert.match(out, /^USER: Book a table for two\.\nASSISTANT: Book a table for two\.\n\d+ bytes of audio\n$/);
+});

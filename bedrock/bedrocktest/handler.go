@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -72,6 +74,13 @@ type exchange struct {
 	// faults are the faults the reply was planned with: an exception directive tells the
 	// journal how a complete stream ended.
 	faults Faults
+	rc     *http.ResponseController
+	wt     time.Duration // write timeout
+}
+
+// writeDeadline gives the next write the write timeout to make progress.
+func (x *exchange) writeDeadline() {
+	x.rc.SetWriteDeadline(time.Now().Add(x.wt)) // unsupported by a foreign ResponseWriter: no deadline
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -79,7 +88,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.journal.serveHTTP(w, r)
 		return
 	}
-	x := &exchange{w: w, r: r, start: time.Now(), faults: noFaults()}
+	x := &exchange{w: w, r: r, start: time.Now(), faults: noFaults(),
+		rc: http.NewResponseController(w), wt: orDefault(h.cfg.WriteTimeout, DefaultWriteTimeout)}
+	x.writeDeadline()
 	x.log = LogEntry{Time: x.start, Method: r.Method, Proto: r.Proto, RequestID: newRequestID()}
 	w.Header().Set("X-Amzn-Requestid", x.log.RequestID)
 	defer func() {
@@ -151,6 +162,7 @@ func (x *exchange) fail(e *bedrock.APIError) {
 		e.StatusCode = http.StatusBadRequest
 	}
 	x.log.Status = e.StatusCode
+	x.writeDeadline()
 	bedrock.WriteAPIError(x.w, e)
 }
 
@@ -178,7 +190,7 @@ func (h *handler) serve(x *exchange) {
 	}
 	x.log.Model = model
 
-	body, apiErr := readBody(x.w, r)
+	body, apiErr := h.readBody(x)
 	if apiErr != nil {
 		x.fail(apiErr)
 		return
@@ -247,21 +259,73 @@ func (h *handler) serve(x *exchange) {
 }
 
 // readBody reads the whole body, refusing one over MaxBodyBytes without reading all of it.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *bedrock.APIError) {
+// The headers and the body must have arrived within the read timeout of the request's first
+// byte: past it, the connection (HTTP/1.1) or the stream (HTTP/2) is cut without an answer.
+func (h *handler) readBody(x *exchange) ([]byte, *bedrock.APIError) {
+	r := x.r
 	tooLarge := bedrock.NewAPIError(bedrock.ErrValidation,
 		"1 validation error detected: Value at 'body' failed to satisfy constraint: Member must have length less than or equal to "+strconv.Itoa(MaxBodyBytes))
 	if r.ContentLength > MaxBodyBytes {
 		return nil, tooLarge
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, tooLarge
+	rt := orDefault(h.cfg.ReadTimeout, DefaultReadTimeout)
+	deadline := x.start.Add(rt)
+	if c, _ := r.Context().Value(connKey{}).(*serverConn); c != nil && r.ProtoMajor == 1 {
+		if t := c.requestStart(); !t.IsZero() && t.Before(x.start) {
+			deadline = t.Add(rt)
 		}
+	}
+	x.rc.SetReadDeadline(deadline)
+	body, err := readAtMost(r.Body, r.ContentLength, MaxBodyBytes)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		panic(http.ErrAbortHandler)
+	}
+	// A deadline left on an HTTP/1.1 connection would end the response when it passes.
+	x.rc.SetReadDeadline(time.Time{})
+	if errors.Is(err, errTooLarge) {
+		return nil, tooLarge
+	}
+	if err != nil {
 		return nil, bedrock.NewAPIError(bedrock.ErrValidation, "bedrocktest: reading the request body: "+err.Error())
 	}
 	return body, nil
+}
+
+var errTooLarge = errors.New("bedrocktest: body too large")
+
+// readAtMost reads r to its end into a buffer that grows with what arrives (so that a
+// Content-Length announcing more than is sent holds no memory) and ends at the announced
+// size, contentLength, when it is known (>= 0). More than limit bytes is errTooLarge.
+func readAtMost(r io.Reader, contentLength int64, limit int) ([]byte, error) {
+	size := 64 << 10
+	if contentLength >= 0 {
+		size = int(min(contentLength, int64(size))) + 1 // +1: room to see the end
+	}
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			if len(buf) > limit {
+				return nil, errTooLarge
+			}
+			next := 2 * cap(buf)
+			if contentLength >= 0 && int64(len(buf)) < contentLength+1 {
+				next = int(min(int64(next), contentLength+1))
+			}
+			next = min(next, limit+1)
+			buf = slices.Grow(buf, next-len(buf))
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if len(buf) > limit {
+			return nil, errTooLarge
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 }
 
 // plan is what to answer.
@@ -339,8 +403,9 @@ func (h *handler) stream(x *exchange, op bedrock.Operation, p *plan) {
 	}
 	x.log.Status = http.StatusOK
 	x.w.WriteHeader(http.StatusOK)
-	rc := http.NewResponseController(x.w)
+	rc := x.rc
 	// Clients wait for the headers before they hand the stream to the caller.
+	x.writeDeadline()
 	rc.Flush()
 
 	f := p.faults
@@ -363,6 +428,7 @@ func (h *handler) stream(x *exchange, op bedrock.Operation, p *plan) {
 		total = limit + 1
 	}
 	x.fw = &frameWriter{
+		x:          x,
 		w:          x.w,
 		rc:         rc,
 		ctx:        ctx,
@@ -443,6 +509,7 @@ var errTruncated = errors.New("bedrocktest: truncated")
 // counts frames, waits between them, damages or cuts the frame the faults name, and flushes
 // each frame to the client.
 type frameWriter struct {
+	x          *exchange
 	w          http.ResponseWriter
 	rc         *http.ResponseController
 	ctx        context.Context
@@ -462,6 +529,7 @@ func (fw *frameWriter) Write(p []byte) (int, error) {
 	}
 	i := fw.frames
 	fw.frames++
+	fw.x.writeDeadline()
 	switch i {
 	case fw.truncateAt:
 		if _, err := fw.w.Write(p[:len(p)/2]); err != nil {

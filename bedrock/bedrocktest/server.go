@@ -50,6 +50,40 @@ type Config struct {
 	SessionTimeout     time.Duration
 	SessionIdleTimeout time.Duration
 	MaxInputFrame      int
+
+	// ReadTimeout bounds the time a request's headers and whole body take to arrive
+	// (DefaultReadTimeout when zero). Past it, an HTTP/1.1 connection is closed and an
+	// HTTP/2 stream reset, without an answer: a half-sent body, a chunked body never
+	// finished or a Content-Length larger than what arrives holds nothing longer.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds the time one write of a response may make no progress
+	// (DefaultWriteTimeout when zero): a client that stops reading has its stream ended
+	// (HTTP/1.1 connection closed, HTTP/2 stream reset) and everything the request held
+	// freed.
+	WriteTimeout time.Duration
+	// IdleTimeout closes a connection with no request in progress (HTTP/1.1 keep-alive)
+	// or no stream open (HTTP/2, h2c and TLS alike) for that long (DefaultIdleTimeout when
+	// zero). It applies to the servers of this package, not to a handler mounted elsewhere.
+	IdleTimeout time.Duration
+	// MaxConns bounds the connections open at once (DefaultMaxConns when zero). Beyond
+	// it, new connections wait in the listen queue until one closes. It applies to the
+	// servers of this package.
+	MaxConns int
+}
+
+// Defaults of the limits in [Config].
+const (
+	DefaultReadTimeout  = 30 * time.Second
+	DefaultWriteTimeout = 30 * time.Second
+	DefaultIdleTimeout  = 60 * time.Second
+	DefaultMaxConns     = 4096
+)
+
+func orDefault[T time.Duration | int](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
 }
 
 // A LogEntry describes one request, for [Config.Log].
@@ -143,7 +177,9 @@ func Start(addr string, useTLS bool, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("bedrocktest: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{Listener: ln, cancel: cancel, done: make(chan struct{})}
+	ll := newLimitListener(ln, orDefault(cfg.MaxConns, DefaultMaxConns))
+	s := &Server{Listener: ll, cancel: cancel, done: make(chan struct{})}
+	ln = ll
 	var protos http.Protocols
 	protos.SetHTTP1(true)
 	h := newHandler(cfg)
@@ -154,8 +190,19 @@ func Start(addr string, useTLS bool, cfg Config) (*Server, error) {
 			defer s.inflight.Add(-1)
 			h.ServeHTTP(w, r)
 		}),
-		Protocols:         &protos,
-		ReadHeaderTimeout: 30 * time.Second,
+		Protocols: &protos,
+		// The handler bounds the body by the same time, counted from the request's first
+		// byte (see serverConn); Server.ReadTimeout would also cut the streams that last
+		// longer.
+		ReadHeaderTimeout: orDefault(cfg.ReadTimeout, DefaultReadTimeout),
+		IdleTimeout:       orDefault(cfg.IdleTimeout, DefaultIdleTimeout),
+		ConnState:         connState,
+		ConnContext:       connContext,
+		HTTP2: &http.HTTP2Config{
+			// An HTTP/2 connection that accepts no bytes for this long is closed, as
+			// an HTTP/1.1 one is by the handler's write deadlines.
+			WriteByteTimeout: orDefault(cfg.WriteTimeout, DefaultWriteTimeout),
+		},
 		// Streams in flight end when the server closes: their handlers watch this context.
 		BaseContext: func(net.Listener) context.Context { return ctx },
 	}

@@ -20,6 +20,7 @@ import (
 type limitListener struct {
 	net.Listener
 	sem       chan struct{}
+	conns     atomic.Int64 // open
 	done      chan struct{}
 	closeOnce sync.Once
 }
@@ -39,10 +40,14 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		<-l.sem
 		return nil, err
 	}
-	sc := &serverConn{Conn: c, release: func() { <-l.sem }}
+	l.conns.Add(1)
+	sc := &serverConn{Conn: c, release: func() { l.conns.Add(-1); <-l.sem }}
 	sc.idle.Store(true)
 	return sc, nil
 }
+
+// open returns the number of connections open.
+func (l *limitListener) open() int { return int(l.conns.Load()) }
 
 func (l *limitListener) Close() error {
 	l.closeOnce.Do(func() { close(l.done) })

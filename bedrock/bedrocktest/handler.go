@@ -297,24 +297,24 @@ var errTooLarge = errors.New("bedrocktest: body too large")
 // Content-Length announcing more than is sent holds no memory) and ends at the announced
 // size, contentLength, when it is known (>= 0). More than limit bytes is errTooLarge.
 func readAtMost(r io.Reader, contentLength int64, limit int) ([]byte, error) {
-	size := 64 << 10
+	want := limit + 1 // one byte past the limit tells a body too large
 	if contentLength >= 0 {
-		size = int(min(contentLength, int64(size))) + 1 // +1: room to see the end
+		want = int(min(contentLength+1, int64(want))) // +1: room to see the end
 	}
-	buf := make([]byte, 0, size)
+	buf := make([]byte, 0, min(want, 64<<10))
 	for {
 		if len(buf) == cap(buf) {
-			if len(buf) > limit {
-				return nil, errTooLarge
+			grow := len(buf) // doubling, up to the announced size
+			if len(buf) < want {
+				grow = min(grow, want-len(buf))
 			}
-			next := 2 * cap(buf)
-			if contentLength >= 0 && int64(len(buf)) < contentLength+1 {
-				next = int(min(int64(next), contentLength+1))
-			}
-			next = min(next, limit+1)
-			buf = slices.Grow(buf, next-len(buf))
+			buf = slices.Grow(buf, max(1, min(grow, limit+1-len(buf))))
 		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
+		end := min(cap(buf), limit+1)
+		if len(buf) < want {
+			end = min(end, want)
+		}
+		n, err := r.Read(buf[len(buf):end])
 		buf = buf[:len(buf)+n]
 		if len(buf) > limit {
 			return nil, errTooLarge

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 )
@@ -90,11 +91,23 @@ func ParseScenario(data []byte) (*Scenario, error) {
 	return &s, nil
 }
 
-// LoadScenario reads a scenario file; see [ParseScenario].
+// MaxScenarioBytes is the size limit of a scenario file.
+const MaxScenarioBytes = 1 << 20
+
+// LoadScenario reads a scenario file of at most [MaxScenarioBytes]; see [ParseScenario].
+// A larger file is an error, found without reading more than the limit.
 func LoadScenario(path string) (*Scenario, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("bedrocktest: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxScenarioBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("bedrocktest: %w", err)
+	}
+	if len(data) > MaxScenarioBytes {
+		return nil, fmt.Errorf("bedrocktest: scenario %s is larger than %d bytes", path, MaxScenarioBytes)
 	}
 	return ParseScenario(data)
 }

@@ -235,6 +235,9 @@ func Start(addr string, useTLS bool, cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// openConns returns the number of connections open.
+func (s *Server) openConns() int { return s.Listener.(*limitListener).open() }
+
 // Client returns an HTTP client for the server: in TLS mode it trusts the server's
 // certificate and negotiates HTTP/2; otherwise it speaks HTTP/1.1.
 func (s *Server) Client() *http.Client {

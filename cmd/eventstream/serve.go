@@ -9,12 +9,14 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/framewire/eventstream/bedrock/bedrocktest"
 )
 
 const serveUsage = `Usage: eventstream serve [-addr HOST:PORT] [-tls] [-credentials AKID:SECRET | -credentials-file FILE] [-bearer TOKEN] [-scenario FILE]
        [-session-timeout D] [-session-idle-timeout D] [-session-max-frame BYTES]
+       [-read-timeout D] [-write-timeout D] [-idle-timeout D] [-max-conns N]
 
 Serve the Amazon Bedrock Runtime API locally for tests (package bedrock/bedrocktest):
 POST /model/{modelId}/invoke, /invoke-with-response-stream, /converse, /converse-stream,
@@ -50,7 +52,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&creds.value, "credentials", "", "require SigV4 signatures made with `AKID:SECRET[:TOKEN]`")
 	fs.StringVar(&creds.file, "credentials-file", "", "read -credentials from `FILE`")
 	bearer := fs.String("bearer", "", "accept `TOKEN` as a bearer token")
-	scenario := fs.String("scenario", "", "JSON `FILE` scripting replies and faults")
+	scenario := fs.String("scenario", "", "JSON `FILE` scripting replies and faults (at most 1 MiB)")
+	readTimeout := fs.Duration("read-timeout", bedrocktest.DefaultReadTimeout, "time a request's headers and whole body have to arrive")
+	writeTimeout := fs.Duration("write-timeout", bedrocktest.DefaultWriteTimeout, "time a response write may make no progress before the stream ends")
+	idleTimeout := fs.Duration("idle-timeout", bedrocktest.DefaultIdleTimeout, "time an idle connection stays open")
+	maxConns := fs.Int("max-conns", bedrocktest.DefaultMaxConns, "connections open at once; more wait until one closes")
 	sessionTimeout := fs.Duration("session-timeout", bedrocktest.DefaultSessionTimeout, "longest voice session")
 	sessionIdle := fs.Duration("session-idle-timeout", bedrocktest.DefaultSessionIdleTimeout, "how long a voice session waits for input")
 	maxInputFrame := fs.Int("session-max-frame", bedrocktest.DefaultMaxInputFrame, "largest input frame of a voice session, in `bytes`")
@@ -65,6 +71,23 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "eventstream serve: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
+	if *addr == "" {
+		fmt.Fprintln(stderr, "eventstream serve: -addr is empty; give HOST:PORT (127.0.0.1:0 picks a free port)")
+		return 2
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"read-timeout", *readTimeout}, {"write-timeout", *writeTimeout}, {"idle-timeout", *idleTimeout}} {
+		if d.v <= 0 {
+			fmt.Fprintf(stderr, "eventstream serve: -%s %v: want a positive duration\n", d.name, d.v)
+			return 2
+		}
+	}
+	if *maxConns <= 0 {
+		fmt.Fprintf(stderr, "eventstream serve: -max-conns %d: want a positive count\n", *maxConns)
+		return 2
+	}
 	var mu sync.Mutex // log lines from concurrent requests stay whole
 	if *sessionTimeout <= 0 || *sessionIdle <= 0 || *maxInputFrame <= 0 {
 		fmt.Fprintln(stderr, "eventstream serve: -session-timeout, -session-idle-timeout and -session-max-frame must be positive")
@@ -75,6 +98,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		SessionTimeout:     *sessionTimeout,
 		SessionIdleTimeout: *sessionIdle,
 		MaxInputFrame:      *maxInputFrame,
+		ReadTimeout:        *readTimeout,
+		WriteTimeout:       *writeTimeout,
+		IdleTimeout:        *idleTimeout,
+		MaxConns:           *maxConns,
 		Log: func(e bedrocktest.LogEntry) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -95,12 +122,27 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cfg.Credentials = c
 	if *scenario != "" {
-		sc, err := bedrocktest.LoadScenario(*scenario)
-		if err != nil {
-			fmt.Fprintf(stderr, "eventstream serve: %s\n", message(err))
+		// Opening or reading a FIFO or a slow device may block: a signal still stops serve.
+		type loaded struct {
+			sc  *bedrocktest.Scenario
+			err error
+		}
+		ch := make(chan loaded, 1)
+		go func() {
+			sc, err := bedrocktest.LoadScenario(*scenario)
+			ch <- loaded{sc, err}
+		}()
+		select {
+		case l := <-ch:
+			if l.err != nil {
+				fmt.Fprintf(stderr, "eventstream serve: %s\n", message(l.err))
+				return 1
+			}
+			cfg.Scenario = l.sc
+		case <-ctx.Done():
+			fmt.Fprintf(stderr, "eventstream serve: stopped while reading %s\n", *scenario)
 			return 1
 		}
-		cfg.Scenario = sc
 	}
 	srv, err := bedrocktest.Start(*addr, *useTLS, cfg)
 	if err != nil {

@@ -1,0 +1,208 @@
+package bedrocktest
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// closedWithin reads from c until it is closed by the server, and fails if that takes
+// longer than limit.
+func closedWithin(t *testing.T, what string, c net.Conn, limit time.Duration) {
+	t.Helper()
+	start := time.Now()
+	c.SetReadDeadline(start.Add(limit))
+	_, err := io.Copy(io.Discard, c)
+	if err != nil {
+		t.Errorf("%s: connection still open after %v (%v)", what, time.Since(start).Round(time.Millisecond), err)
+	}
+}
+
+func dial(t *testing.T, srv *Server) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// TestReadTimeout checks that a request's headers and body must arrive within ReadTimeout
+// of its first byte, whatever the client holds back.
+func TestReadTimeout(t *testing.T) {
+	const rt = 300 * time.Millisecond
+	srv := NewServer(Config{ReadTimeout: rt})
+	defer srv.Close()
+	head := "POST /model/" + claude + "/invoke HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+	for _, tc := range []struct{ name, first, later string }{
+		{"half-sent headers", head, ""},
+		{"short Content-Length", head + "Content-Length: 100\r\n\r\n{\"a\":", ""},
+		{"unfinished chunked body", head + "Transfer-Encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n", ""},
+		// Headers and body each inside the timeout, together past it.
+		{"slow headers then slow body", head, "Content-Length: 100\r\n\r\n{\"a\":"},
+	} {
+		c := dial(t, srv)
+		start := time.Now()
+		io.WriteString(c, tc.first)
+		if tc.later != "" {
+			time.Sleep(rt * 2 / 3)
+			io.WriteString(c, tc.later)
+		}
+		closedWithin(t, tc.name, c, 3*time.Second)
+		if d := time.Since(start); d < rt || d > rt+time.Second {
+			t.Errorf("%s: closed after %v, want about %v", tc.name, d, rt)
+		}
+	}
+
+	// HTTP/2: the stream whose body never ends is reset.
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	req, _ := http.NewRequest("POST", srv.URL+"/model/"+claude+"/invoke", pr)
+	req.Header.Set("Content-Type", "application/json")
+	go pw.Write([]byte(`{"a":`))
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	start := time.Now()
+	resp, err := h2cClient().Do(req.WithContext(ctx))
+	if err == nil {
+		resp.Body.Close()
+		t.Fatalf("h2c: unfinished body answered %d", resp.StatusCode)
+	}
+	if ctx.Err() != nil || time.Since(start) > rt+time.Second {
+		t.Errorf("h2c: stream not reset after %v: %v", time.Since(start), err)
+	}
+}
+
+// stalledStream opens a stream of a long reply on c and never reads it.
+func stalledStream(t *testing.T, c *http.Client, url string) {
+	t.Helper()
+	prompt := strings.Repeat("many small words ", 1<<16) // about 20 MB of frames
+	req, _ := http.NewRequest("POST", url+"/model/"+claude+"/invoke-with-response-stream", strings.NewReader(claudeBody(prompt)))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+}
+
+// TestWriteTimeout checks that a stream whose client stopped reading ends when a write has
+// made no progress for WriteTimeout, on HTTP/1.1 and HTTP/2.
+func TestWriteTimeout(t *testing.T) {
+	const wt = 300 * time.Millisecond
+	ended := make(chan LogEntry, 2)
+	srv := NewServer(Config{WriteTimeout: wt, Log: func(e LogEntry) { ended <- e }})
+	defer srv.Close()
+	for _, c := range []struct {
+		name   string
+		client *http.Client
+	}{{"http1", srv.Client()}, {"h2c", h2cClient()}} {
+		stalledStream(t, c.client, srv.URL)
+		select {
+		case e := <-ended:
+			if e.Frames == 0 {
+				t.Errorf("%s: ended after %d frames", c.name, e.Frames)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: the stream of a client that stopped reading is still running", c.name)
+		}
+	}
+}
+
+// TestIdleTimeout checks that idle connections close, on HTTP/1.1 and HTTP/2, and that a
+// stream in progress is not idle.
+func TestIdleTimeout(t *testing.T) {
+	const it = 200 * time.Millisecond
+	for _, useTLS := range []bool{false, true} {
+		srv, err := Start("127.0.0.1:0", useTLS, Config{IdleTimeout: it})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		clients := map[string]*http.Client{"http1": srv.Client()}
+		if useTLS {
+			clients = map[string]*http.Client{"h2": srv.Client()}
+		} else {
+			clients["h2c"] = h2cClient()
+		}
+		for name, c := range clients {
+			// A stream that lasts three idle timeouts completes.
+			resp := post(t, c, srv.URL, claude, "converse-stream", converseBody("a b c d e f g h i [[mock chunk-delay=120ms]]"))
+			evs, complete, err := readStream(t, resp)
+			if err != nil || !complete || len(evs) != 7 {
+				t.Errorf("%s: slow stream: %d events, complete %v, %v", name, len(evs), complete, err)
+			}
+			if open := srv.openConns(); open != 1 {
+				t.Errorf("%s: %d connections open after a request", name, open)
+			}
+			deadline := time.Now().Add(3 * time.Second)
+			for srv.openConns() > 0 && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if open := srv.openConns(); open != 0 {
+				t.Errorf("%s: idle connection still open after %v", name, 3*time.Second)
+			}
+			c.CloseIdleConnections()
+		}
+	}
+}
+
+// TestMaxConns checks that connections beyond MaxConns wait until one closes.
+func TestMaxConns(t *testing.T) {
+	srv := NewServer(Config{MaxConns: 2})
+	defer srv.Close()
+	a, b := dial(t, srv), dial(t, srv)
+	c := dial(t, srv) // the kernel completes the handshake; the server does not take it
+	req := "POST /model/" + claude + "/invoke HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+		strconv.Itoa(len(claudeBody("hi"))) + "\r\n\r\n" + claudeBody("hi")
+	io.WriteString(c, req)
+	c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if _, err := c.Read(make([]byte, 1)); err == nil {
+		t.Fatal("a connection beyond MaxConns was served")
+	}
+	a.Close()
+	c.SetReadDeadline(time.Now().Add(3 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("the waiting connection was not served once one closed: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("status %d", resp.StatusCode)
+	}
+	_ = b
+}
+
+// TestMalformedRequestsGetServiceErrors checks that requests net/http refuses before any
+// handler runs are answered as the service answers errors, not with Go's plain text.
+func TestMalformedRequestsGetServiceErrors(t *testing.T) {
+	srv := NewServer(Config{})
+	defer srv.Close()
+	for _, raw := range []string{
+		"POST /model/%zz/invoke HTTP/1.1\r\nHost: x\r\n\r\n",
+		"POST /model/" + claude + "/invoke HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
+		"POST /model/" + claude + "/invoke HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+		"POST /model/" + claude + "/invoke HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+		"POST /model/" + claude + "/invoke HTTP/1.1\r\nHost: x\r\nBad Header: v\r\n\r\n",
+	} {
+		c := dial(t, srv)
+		io.WriteString(c, raw)
+		c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatalf("%q: %v", raw, err)
+		}
+		name, status, msg := apiError(t, resp)
+		if status != 400 || name != "ValidationException" || resp.Header.Get("Content-Type") != "application/json" ||
+			resp.Header.Get("X-Amzn-Requestid") == "" || msg == "" {
+			t.Errorf("%q: %d %q %q %v", raw, status, name, msg, resp.Header)
+		}
+	}
+}

@@ -529,7 +529,9 @@ func (fw *frameWriter) Write(p []byte) (int, error) {
 	}
 	i := fw.frames
 	fw.frames++
-	fw.x.writeDeadline()
+	if fw.x != nil { // nil in voice sessions, which keep their own deadlines
+		fw.x.writeDeadline()
+	}
 	switch i {
 	case fw.truncateAt:
 		if _, err := fw.w.Write(p[:len(p)/2]); err != nil {

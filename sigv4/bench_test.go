@@ -80,6 +80,7 @@ func BenchmarkSign(b *testing.B) {
 			var sum [sha256.Size]byte
 			b.SetBytes(int64(len(in.inner)))
 			b.ReportAllocs()
+			defer shapes.CPUMeter(b)()
 			for b.Loop() {
 				h := sha256.Sum256(headers)
 				p := sha256.Sum256(in.inner)
@@ -95,6 +96,7 @@ func BenchmarkSign(b *testing.B) {
 			at := streamStart
 			b.SetBytes(int64(len(in.inner)))
 			b.ReportAllocs()
+			defer shapes.CPUMeter(b)()
 			for b.Loop() {
 				at = at.Add(time.Second)
 				if _, err := s.Sign(dst, in.inner, at); err != nil {
@@ -114,6 +116,7 @@ func BenchmarkSign(b *testing.B) {
 			i := n
 			b.SetBytes(int64(len(in.inner)))
 			b.ReportAllocs()
+			defer shapes.CPUMeter(b)()
 			for b.Loop() {
 				if i == n {
 					v, i = NewVerifier(testCreds, "us-east-1", "bedrock", testSeed), 0
@@ -145,6 +148,7 @@ func BenchmarkReader(b *testing.B) {
 			var f eventstream.Frame
 			b.SetBytes(int64(len(in.inner)))
 			b.ReportAllocs()
+			defer shapes.CPUMeter(b)()
 			for b.Loop() {
 				err := d.Decode(&f)
 				if err == io.EOF {
@@ -163,6 +167,7 @@ func BenchmarkReader(b *testing.B) {
 			i := n
 			b.SetBytes(int64(len(in.inner)))
 			b.ReportAllocs()
+			defer shapes.CPUMeter(b)()
 			for b.Loop() {
 				if i == n {
 					src.Reset(stream)

@@ -4,7 +4,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"hash"
 	"time"
 
@@ -64,7 +63,7 @@ func newChain(c Credentials, region, service string, seed []byte) chain {
 		region:      region,
 		service:     service,
 		scopeSuffix: []byte("/" + region + "/" + service + "/aws4_request\n"),
-		prev:        hex.AppendEncode(make([]byte, 0, max(2*len(seed), 2*sha256.Size)), seed),
+		prev:        appendHex(make([]byte, 0, max(2*len(seed), 2*sha256.Size)), seed),
 	}
 	ch.dateHB[0] = byte(len(DateHeader))
 	copy(ch.dateHB[1:], DateHeader)
@@ -119,7 +118,7 @@ func (c *chain) sign(ms int64, payload []byte) *[sha256.Size]byte {
 // signBlock is sign with the header block to hash given as is. The string to sign is built
 // in one buffer and written to the HMAC at once, so that the SHA-256 blocks are hashed
 // straight from it, and the time of day is formatted without the time package, which cost
-// about a tenth of a small frame's signature.
+// about a tenth of a small frame's signature (BenchmarkSign).
 func (c *chain) signBlock(ms int64, headers, payload []byte) *[sha256.Size]byte {
 	day := floorDiv(ms, msPerDay)
 	if !c.haveKey || day != c.keyDay {
@@ -144,10 +143,10 @@ func (c *chain) signBlock(ms int64, headers, payload []byte) *[sha256.Size]byte 
 	b = append(b, c.prev...)
 	b = append(b, '\n')
 	h := sha256.Sum256(headers)
-	b = hex.AppendEncode(b, h[:])
+	b = appendHex(b, h[:])
 	b = append(b, '\n')
 	h = sha256.Sum256(payload)
-	b = hex.AppendEncode(b, h[:])
+	b = appendHex(b, h[:])
 	c.sts = b
 
 	m := c.mac
@@ -162,7 +161,30 @@ func append2(b []byte, n int64) []byte {
 	return append(b, byte('0'+n/10), byte('0'+n%10))
 }
 
+// appendHex appends the lowercase hex digits of src to dst, four bytes per step: the bytes
+// are spread into the nibbles of a word, and each nibble turned into its digit without a
+// branch ('0' plus the nibble, plus 'a'-'0'-10 more for nibbles over 9). It takes about
+// two thirds of the time of encoding/hex on a signature.
+func appendHex(dst, src []byte) []byte {
+	const lows = 0x0101010101010101
+	for len(src) >= 4 {
+		// Byte i of the four to the low byte of 16-bit lane i, then its high nibble to that
+		// byte and its low nibble to the lane's high byte: the order of the digits.
+		x := uint64(src[0]) | uint64(src[1])<<16 | uint64(src[2])<<32 | uint64(src[3])<<48
+		d := x>>4&0x000f000f000f000f | (x&0x000f000f000f000f)<<8
+		over9 := (d + 6*lows) >> 4 & lows
+		dst = binary.LittleEndian.AppendUint64(dst, d+'0'*lows+over9*('a'-'0'-10))
+		src = src[4:]
+	}
+	for _, v := range src {
+		dst = append(dst, hexDigits[v>>4], hexDigits[v&0x0f])
+	}
+	return dst
+}
+
+const hexDigits = "0123456789abcdef"
+
 // commit makes sig the previous signature.
 func (c *chain) commit(sig []byte) {
-	c.prev = hex.AppendEncode(c.prev[:0], sig)
+	c.prev = appendHex(c.prev[:0], sig)
 }

@@ -232,6 +232,29 @@ func TestSeedFromAuthorization(t *testing.T) {
 	}
 }
 
+// TestAppendHex checks the word-at-a-time hex encoder against encoding/hex, at every length
+// up to 40 bytes and for every byte value.
+func TestAppendHex(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	all := make([]byte, 256)
+	for i := range all {
+		all[i] = byte(i)
+	}
+	inputs := [][]byte{all}
+	for n := range 41 {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(r.Uint32())
+		}
+		inputs = append(inputs, b)
+	}
+	for _, in := range inputs {
+		if got, want := string(appendHex([]byte("prefix"), in)), "prefix"+hex.EncodeToString(in); got != want {
+			t.Fatalf("appendHex(% x) = %s, want %s", in, got, want)
+		}
+	}
+}
+
 // TestSignTimes checks the signing time formatted without the time package, against the
 // reference signature, at times around midnight, before 1970, at the ends of years 0 and
 // 9999 and beyond them (where the formatting falls back to the time package), and at random.

@@ -79,7 +79,7 @@ func BenchmarkDecode(b *testing.B) {
 			// A user who reuses one payload buffer big enough for the largest frame, so the
 			// SDK's bytes.Buffer (which wants bytes.MinRead spare) never grows.
 			buf := make([]byte, 0, s.maxLen+bytes.MinRead)
-			defer cpuMeter(b)()
+			defer shapes.CPUMeter(b)()
 			for b.Loop() {
 				if r.Len() == 0 {
 					r.Reset(s.stream)
@@ -95,7 +95,7 @@ func BenchmarkDecode(b *testing.B) {
 			r := bytes.NewReader(s.stream)
 			dec := eventstream.NewDecoder(r)
 			var f eventstream.Frame
-			defer cpuMeter(b)()
+			defer shapes.CPUMeter(b)()
 			for b.Loop() {
 				err := dec.Decode(&f)
 				if err == io.EOF {
@@ -123,7 +123,7 @@ func BenchmarkEncode(b *testing.B) {
 			}
 			enc := sdk.NewEncoder()
 			i := 0
-			defer cpuMeter(b)()
+			defer shapes.CPUMeter(b)()
 			for b.Loop() {
 				if err := enc.Encode(io.Discard, msgs[i]); err != nil {
 					b.Fatal(err)
@@ -138,7 +138,7 @@ func BenchmarkEncode(b *testing.B) {
 		eachShape(b, func(b *testing.B, s benchShape) {
 			enc := eventstream.NewEncoder(io.Discard)
 			i := 0
-			defer cpuMeter(b)()
+			defer shapes.CPUMeter(b)()
 			for b.Loop() {
 				if err := enc.Encode(s.Frames[i]); err != nil {
 					b.Fatal(err)
@@ -159,7 +159,7 @@ func BenchmarkDecodeFrame(b *testing.B) {
 		eachShape(b, func(b *testing.B, s benchShape) {
 			start, i := 0, 0
 			var sum uint32
-			defer cpuMeter(b)()
+			defer shapes.CPUMeter(b)()
 			for b.Loop() {
 				sum ^= crc32.ChecksumIEEE(s.stream[start:s.ends[i]])
 				if start = s.ends[i]; start == len(s.stream) {
@@ -175,7 +175,7 @@ func BenchmarkDecodeFrame(b *testing.B) {
 		eachShape(b, func(b *testing.B, s benchShape) {
 			start := 0
 			var f eventstream.Frame
-			defer cpuMeter(b)()
+			defer shapes.CPUMeter(b)()
 			for b.Loop() {
 				n, err := eventstream.DecodeFrame(s.stream[start:], &f)
 				if err != nil {
@@ -224,7 +224,7 @@ func BenchmarkCRC(b *testing.B) {
 					b.SetBytes(int64(size.n))
 					b.ReportAllocs()
 					var sum uint32
-					defer cpuMeter(b)()
+					defer shapes.CPUMeter(b)()
 					for b.Loop() {
 						sum ^= impl.sum(p)
 					}

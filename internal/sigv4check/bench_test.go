@@ -53,6 +53,7 @@ func BenchmarkSign(b *testing.B) {
 			at := start
 			b.SetBytes(int64(len(inner)))
 			b.ReportAllocs()
+			defer shapes.CPUMeter(b)()
 			for b.Loop() {
 				at = at.Add(time.Second)
 				s.sign(b, inner, at)
@@ -64,6 +65,7 @@ func BenchmarkSign(b *testing.B) {
 			at := start
 			b.SetBytes(int64(len(inner)))
 			b.ReportAllocs()
+			defer shapes.CPUMeter(b)()
 			for b.Loop() {
 				at = at.Add(time.Second)
 				if _, err := s.Sign(dst, inner, at); err != nil {

@@ -104,8 +104,11 @@ func (r *Reply) StopName(f Family) string {
 		}
 		return "FINISH"
 	case FamilyLlama, FamilyMistral, FamilyMistralChat:
-		if st == StopMaxTokens {
+		switch st {
+		case StopMaxTokens:
 			return "length"
+		case StopToolUse:
+			return "tool_calls"
 		}
 		return "stop"
 	case FamilyCohere:
@@ -304,7 +307,14 @@ func (r *Reply) ChunkCount(f Family) int {
 	switch f {
 	case FamilyTitan:
 		return max(n, 1)
-	case FamilyLlama, FamilyMistral, FamilyMistralChat, FamilyCohere:
+	case FamilyMistralChat:
+		for _, b := range r.Blocks {
+			if b.Kind == ToolUseBlock {
+				n++
+			}
+		}
+		return n + 1
+	case FamilyLlama, FamilyMistral, FamilyCohere:
 		return n + 1
 	case FamilyNova:
 		n = 3
@@ -421,6 +431,22 @@ func (r *Reply) Chunks(f Family) iter.Seq[[]byte] {
 				b = appendJSONString(b, p)
 				b = append(b, `},"stop_reason":null}]}`...)
 				if !yield(b) {
+					return
+				}
+			}
+			for _, blk := range r.Blocks {
+				if blk.Kind != ToolUseBlock {
+					continue
+				}
+				// A tool call comes whole, its arguments a string of JSON.
+				b = append(b[:0], head...)
+				b = append(b, `"","tool_calls":[{"id":`...)
+				b = appendJSONString(b, blk.ToolUseID)
+				b = append(b, `,"function":{"name":`...)
+				b = appendJSONString(b, blk.ToolName)
+				b = append(b, `,"arguments":`...)
+				b = appendJSONString(b, blk.Input)
+				if !yield(append(b, `}}]},"stop_reason":null}]}`...)) {
 					return
 				}
 			}

@@ -211,3 +211,23 @@ func TestNovaChunksToolUse(t *testing.T) {
 		}
 	}
 }
+
+// TestMistralChatChunksToolUse checks a Mistral chat stream's tool call: a chunk with the
+// whole call in message.tool_calls (arguments as a string of JSON), then stop_reason
+// tool_calls.
+func TestMistralChatChunksToolUse(t *testing.T) {
+	r := &Reply{Blocks: []Block{{Kind: ToolUseBlock, ToolUseID: "abcDEF123", ToolName: "get_weather", Input: `{"city":"Paris"}`}}, Stop: StopToolUse}
+	want := []string{
+		`{"id":"*","object":"chat.completion.chunk","choices":[{"index":0,"message":{"role":"assistant","content":"","tool_calls":[{"id":"abcDEF123","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]},"stop_reason":null}]}`,
+		`{"id":"*","object":"chat.completion.chunk","choices":[{"index":0,"message":{"role":"assistant","content":""},"stop_reason":"tool_calls"}],"amazon-bedrock-invocationMetrics":{"inputTokenCount":0,"outputTokenCount":0,"invocationLatency":0,"firstByteLatency":0}}`,
+	}
+	got := collectChunks(r, FamilyMistralChat)
+	if len(got) != len(want) || r.ChunkCount(FamilyMistralChat) != len(want) {
+		t.Fatalf("%d chunks, ChunkCount %d", len(got), r.ChunkCount(FamilyMistralChat))
+	}
+	for i := range got {
+		if !matchStar(want[i], string(got[i])) {
+			t.Errorf("chunk %d:\n got %s\nwant %s", i, got[i], want[i])
+		}
+	}
+}

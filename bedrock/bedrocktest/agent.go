@@ -30,6 +30,10 @@ type agentRequest struct {
 	converse bool // a Converse body
 	claude   bool // Claude's messages API on InvokeModel
 	nova     bool // Nova's InvokeModel body, shaped like Converse's
+	mistral  bool // Mistral's chat completion body
+	// afterTools: the request ends with tool results in messages of their own (Mistral's
+	// "tool" role), so the directives of the user message before them are spent.
+	afterTools bool
 
 	tools      []toolDef
 	choice     string // "", "auto", "any" or "tool"
@@ -149,10 +153,7 @@ type invokeRequest struct {
 		Name        string          `json:"name"`
 		InputSchema json.RawMessage `json:"input_schema"`
 	} `json:"tools"`
-	ToolChoice *struct {
-		Type string `json:"type"`
-		Name string `json:"name"`
-	} `json:"tool_choice"`
+	ToolChoice    json.RawMessage `json:"tool_choice"` // Claude's object, Mistral's string
 	Thinking      *thinkingConfig `json:"thinking"`
 	MaxTokens     *int            `json:"max_tokens"`
 	StopSequences []string        `json:"stop_sequences"`
@@ -211,6 +212,9 @@ func parseAgent(op bedrock.Operation, family bedrock.Family, h http.Header, body
 		return a, nil
 	case bedrock.FamilyMistral:
 		a.maxTokens, a.stopSeqs = deref(req.MaxTokens), req.Stop
+		if req.Messages != nil {
+			return a, a.parseMistralChat(body)
+		}
 		return a, nil
 	case bedrock.FamilyCohere:
 		a.maxTokens, a.stopSeqs = deref(req.MaxTokens), req.StopSequences
@@ -239,7 +243,14 @@ func parseAgent(op bedrock.Operation, family bedrock.Family, h http.Header, body
 	for _, t := range req.Tools {
 		a.tools = append(a.tools, toolDef{name: t.Name, schema: t.InputSchema})
 	}
-	if tc := req.ToolChoice; tc != nil {
+	if req.ToolChoice != nil {
+		var tc struct {
+			Type string `json:"type"`
+			Name string `json:"name"`
+		}
+		if err := json.Unmarshal(req.ToolChoice, &tc); err != nil {
+			return nil, validation("tool_choice: Input should be a valid dictionary")
+		}
 		a.choice, a.choiceName = tc.Type, tc.Name
 	}
 	if err := a.setThinking(req.Thinking); err != nil {
@@ -291,6 +302,68 @@ func parseAgent(op bedrock.Operation, family bedrock.Family, h http.Header, body
 		return nil, validation("messages.%d.content: unexpected `tool_use_id` found in `tool_result` blocks: %s. Each `tool_result` block must have a corresponding `tool_use` block in the previous message.", last, strings.Join(unknown, ", "))
 	}
 	return a, nil
+}
+
+// parseMistralChat reads the tools, tool choice and tool results of a Mistral chat body.
+func (a *agentRequest) parseMistralChat(body []byte) *bedrock.APIError {
+	var req struct {
+		Messages []struct {
+			Role       string          `json:"role"`
+			Content    json.RawMessage `json:"content"`
+			ToolCallID string          `json:"tool_call_id"`
+			ToolCalls  []struct {
+				ID       string `json:"id"`
+				Function struct {
+					Name string `json:"name"`
+				} `json:"function"`
+			} `json:"tool_calls"`
+		} `json:"messages"`
+		Tools []struct {
+			Function struct {
+				Name       string          `json:"name"`
+				Parameters json.RawMessage `json:"parameters"`
+			} `json:"function"`
+		} `json:"tools"`
+		ToolChoice json.RawMessage `json:"tool_choice"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		return validation("Malformed input request: %v, please reformat your input and try again.", err)
+	}
+	a.mistral = true
+	for _, t := range req.Tools {
+		a.tools = append(a.tools, toolDef{name: t.Function.Name, schema: t.Function.Parameters})
+	}
+	var choice string
+	if json.Unmarshal(req.ToolChoice, &choice) == nil && choice == "any" {
+		a.choice = "any"
+	}
+	first := len(req.Messages)
+	for first > 0 && req.Messages[first-1].Role == "tool" {
+		first--
+	}
+	if first == len(req.Messages) {
+		return nil
+	}
+	a.afterTools = true
+	issued := map[string]string{}
+	if first > 0 && req.Messages[first-1].Role == "assistant" {
+		for _, c := range req.Messages[first-1].ToolCalls {
+			issued[c.ID] = c.Function.Name
+		}
+	}
+	a.issued = issued
+	for i, m := range req.Messages[first:] {
+		name, ok := issued[m.ToolCallID]
+		if !ok {
+			return validation("bedrocktest: messages.%d.tool_call_id %q matches no tool call of the assistant message before it", first+i, m.ToolCallID)
+		}
+		var text string
+		if json.Unmarshal(m.Content, &text) != nil {
+			text = string(m.Content)
+		}
+		a.results = append(a.results, toolResult{id: m.ToolCallID, name: name, text: text})
+	}
+	return nil
 }
 
 func deref(p *int) int {
@@ -479,8 +552,11 @@ func (a *agentRequest) toolUseID() string {
 	for i := range b {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}
-	if a.converse || a.nova {
+	switch {
+	case a.converse || a.nova:
 		return "tooluse_" + string(b[:22])
+	case a.mistral:
+		return string(b[:9])
 	}
 	return "toolu_bdrk_01" + string(b[:])
 }
@@ -594,8 +670,8 @@ func buildReply(a *agentRequest, rule *Rule, f Faults, prompt string) (*bedrock.
 		r.Trace = guardrailTrace(a)
 		return r, nil
 	}
-	if f.Tool != "" && !a.converse && !a.claude && !a.nova {
-		return nil, validation("bedrocktest: tool use on InvokeModel is modelled for Anthropic Claude's messages API and Amazon Nova only; use Converse or ConverseStream for other models")
+	if f.Tool != "" && !a.converse && !a.claude && !a.nova && !a.mistral {
+		return nil, validation("bedrocktest: tool use on InvokeModel is modelled for Anthropic Claude's messages API, Amazon Nova and Mistral's chat completions only; use Converse or ConverseStream for other models")
 	}
 	calls, err := a.toolsToCall(f.Tool)
 	if err != nil {

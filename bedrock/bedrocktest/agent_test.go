@@ -565,3 +565,44 @@ func TestWholeResponseShapes(t *testing.T) {
 		t.Errorf("Claude:\n got %s\nwant %s", got, want)
 	}
 }
+
+func TestMistralChatToolUse(t *testing.T) {
+	srv := NewServer(Config{})
+	defer srv.Close()
+	c := srv.Client()
+	const mistral = "mistral.mistral-large-2407-v1:0"
+	tools := `"tools":[{"type":"function","function":{"name":"get_weather","description":"Weather","parameters":` + weatherSchema + `}}]`
+	user := `{"role":"user","content":"Weather? [[mock tool=get_weather]]"}`
+	resp := post(t, c, srv.URL, mistral, "invoke", `{"messages":[`+user+`],`+tools+`}`)
+	var m map[string]any
+	json.NewDecoder(resp.Body).Decode(&m)
+	resp.Body.Close()
+	call := dig(m, "choices", 0, "message", "tool_calls", 0)
+	id, _ := dig(call, "id").(string)
+	if dig(m, "choices", 0, "finish_reason") != "tool_calls" || len(id) != 9 || dig(call, "function", "name") != "get_weather" ||
+		dig(call, "function", "arguments") != `{"city":"example","unit":"celsius"}` {
+		t.Fatalf("mistral tool call: %v", m)
+	}
+	evs := events(t, post(t, c, srv.URL, mistral, "invoke-with-response-stream", `{"messages":[`+user+`],`+tools+`,"tool_choice":"any"}`))
+	if len(evs) != 2 || !strings.Contains(evs[0], `"tool_calls":[{"id":"`) || !strings.Contains(evs[1], `"stop_reason":"tool_calls"`) {
+		t.Errorf("mistral stream:\n%s", strings.Join(evs, "\n"))
+	}
+	// The tool's result, in a message of its own: the directive before it is spent.
+	second := `{"messages":[` + user + `,{"role":"assistant","content":"","tool_calls":[{"id":"` + id + `","function":{"name":"get_weather","arguments":"{}"}}]},` +
+		`{"role":"tool","tool_call_id":"` + id + `","content":"Snow."}],` + tools + `}`
+	resp = post(t, c, srv.URL, mistral, "invoke", second)
+	m = nil
+	json.NewDecoder(resp.Body).Decode(&m)
+	resp.Body.Close()
+	if dig(m, "choices", 0, "message", "content") != "Snow." || dig(m, "choices", 0, "finish_reason") != "stop" {
+		t.Errorf("mistral final: %v", m)
+	}
+	bad := strings.Replace(second, `"tool_call_id":"`+id+`"`, `"tool_call_id":"zzz"`, 1)
+	if name, _, msg := apiError(t, post(t, c, srv.URL, mistral, "invoke", bad)); name != bedrock.ErrValidation || !strings.Contains(msg, `"zzz"`) {
+		t.Errorf("unmatched: %s %s", name, msg)
+	}
+	resp = post(t, c, srv.URL, "cohere.command-r-v1:0", "invoke", `{"message":"x [[mock tool=a]]"}`)
+	if name, _, msg := apiError(t, resp); name != bedrock.ErrValidation || !strings.Contains(msg, "Converse") {
+		t.Errorf("cohere tool: %s %s", name, msg)
+	}
+}

@@ -247,7 +247,7 @@ func invokeResponse(p *plan, u bedrock.Usage) []byte {
 				"model":   p.model,
 				"choices": []obj{{
 					"index":         0,
-					"message":       obj{"role": "assistant", "content": text},
+					"message":       mistralMessage(p.reply, text),
 					"finish_reason": stop,
 				}},
 				"usage": obj{
@@ -340,4 +340,20 @@ func completionStopSequence(r *bedrock.Reply) any {
 		return r.StopSequence
 	}
 	return "\n\nHuman:"
+}
+
+// mistralMessage is a Mistral chat response message: the text, and the tool calls with
+// their arguments as a string of JSON.
+func mistralMessage(r *bedrock.Reply, text string) obj {
+	m := obj{"role": "assistant", "content": text}
+	var calls []obj
+	for _, b := range r.Blocks {
+		if b.Kind == bedrock.ToolUseBlock {
+			calls = append(calls, obj{"id": b.ToolUseID, "function": obj{"name": b.ToolName, "arguments": b.Input}})
+		}
+	}
+	if calls != nil {
+		m["tool_calls"] = calls
+	}
+	return m
 }

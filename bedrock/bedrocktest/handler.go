@@ -213,6 +213,9 @@ func (h *handler) serve(x *exchange) {
 		return
 	}
 	prompt := lastUserText(body)
+	if agent.afterTools {
+		prompt = ""
+	}
 	text, faults, err := ParseDirectives(prompt)
 	if err != nil {
 		x.fail(bedrock.NewAPIError(bedrock.ErrValidation, err.Error()))

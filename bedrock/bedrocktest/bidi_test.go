@@ -396,6 +396,15 @@ func TestSessionFaults(t *testing.T) {
 		t.Errorf("%d events, then %v", len(events), err)
 	}
 
+	// A member the operation's stream lacks is refused.
+	c = openSonic(t, srv.URL, nil)
+	c.start()
+	c.text("USER", true, "hi [[mock exception=accessDeniedException]]")
+	_, err = c.recv(nil)
+	if !errors.As(err, &exc) || exc.Type != bedrock.ValidationException || !strings.Contains(exc.Message, "has no such member") {
+		t.Errorf("unknown member: %v", err)
+	}
+
 	// A status on the first turn answers with an HTTP error instead of the stream.
 	c = openSonic(t, srv.URL, nil)
 	c.start()
@@ -589,5 +598,31 @@ func TestSessionLimitsAndEnds(t *testing.T) {
 	}
 	if d := time.Since(start); d < sessionEndGrace-100*time.Millisecond || d > sessionEndGrace+2*time.Second {
 		t.Errorf("the response ended %v after sessionEnd, want about %v", d, sessionEndGrace)
+	}
+}
+
+func TestSessionOverTLS(t *testing.T) {
+	srv := NewTLSServer(Config{Credentials: []sigv4.Credentials{sessionCreds}})
+	defer srv.Close()
+	s, err := bedrock.OpenSession(context.Background(), bedrock.SessionConfig{
+		HTTPClient: srv.Client(), Endpoint: srv.URL, ModelID: "amazon.nova-2-sonic-v1:0", Credentials: &sessionCreds,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c := &sonic{t: t, s: s, prompt: "p"}
+	c.start()
+	c.text("USER", true, "over TLS")
+	events, err := c.recv(completionEnd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr := summarize(t, events); tr.final != "over TLS" || s.Response().Proto != "HTTP/2.0" {
+		t.Errorf("final %q over %s", tr.final, s.Response().Proto)
+	}
+	c.end()
+	if _, err := c.recv(nil); err != io.EOF {
+		t.Errorf("end: %v", err)
 	}
 }

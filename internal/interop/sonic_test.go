@@ -324,3 +324,31 @@ func TestGoSDKVoiceSessionErrors(t *testing.T) {
 		t.Errorf("log after Close before sessionEnd: %s", e)
 	}
 }
+
+// TestGoSDKVoiceSessionAgainstServe holds a session with `eventstream serve` and its session
+// flags: after a turn, the session idles out with the typed ValidationException, and the log
+// line says how the session ended.
+func TestGoSDKVoiceSessionAgainstServe(t *testing.T) {
+	_, out, stderr := startServe(t, buildCommand(t), "-addr", "127.0.0.1:0", "-credentials", "AKIDTEST:s3cr3t",
+		"-session-idle-timeout", "300ms", "-session-timeout", "1m")
+	if !out.Scan() {
+		t.Fatalf("no first line; stderr: %s", stderr)
+	}
+	url := strings.TrimPrefix(out.Text(), "eventstream serve: listening on ")
+	v := openVoice(t, sonicClient(url, "s3cr3t"))
+	v.start()
+	v.text("USER", true, "Are you there?")
+	if r, err := v.recv(false); err != nil || r.final != "Are you there?" {
+		t.Fatalf("%+v, %v", r, err)
+	}
+	start := time.Now()
+	_, err := v.recv(false)
+	var ve *types.ValidationException
+	if !errors.As(err, &ve) || aws.ToString(ve.Message) != "Timed out waiting for input events" || time.Since(start) > 5*time.Second {
+		t.Errorf("idle: %T %v after %v", err, err, time.Since(start))
+	}
+	want := `POST InvokeModelWithBidirectionalStream model=amazon.nova-sonic-v1:0 status=200`
+	waitFor(t, func() bool {
+		return strings.Contains(stderr.String(), want) && strings.Contains(stderr.String(), `turns=1 frames-in=8 end="validationException: Timed out waiting for input events"`)
+	}, "log line", stderr)
+}

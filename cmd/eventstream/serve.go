@@ -22,8 +22,8 @@ Serve the Amazon Bedrock Runtime API locally for tests (package bedrock/bedrockt
 POST /model/{modelId}/invoke, /invoke-with-response-stream, /converse, /converse-stream,
 and voice sessions (Amazon Nova Sonic) on /invoke-with-bidirectional-stream over HTTP/2.
 Replies echo the last user message; [[mock ...]] directives in the prompt inject faults.
-GET /_mock/requests returns the last 1,000 requests as JSON (filter with ?operation=
-and ?model=), credentials redacted; DELETE /_mock/requests clears them.
+GET /_mock/requests returns the last requests (-journal-size) as JSON (filter with
+?operation= and ?model=), credentials redacted; DELETE /_mock/requests clears them.
 The first line on standard output holds the base URL; one line per request goes to
 standard error. SIGINT or SIGTERM stops the server.
 
@@ -60,6 +60,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	sessionTimeout := fs.Duration("session-timeout", bedrocktest.DefaultSessionTimeout, "longest voice session")
 	sessionIdle := fs.Duration("session-idle-timeout", bedrocktest.DefaultSessionIdleTimeout, "how long a voice session waits for input")
 	maxInputFrame := fs.Int("session-max-frame", bedrocktest.DefaultMaxInputFrame, "largest input frame of a voice session, in `bytes`")
+	journalSize := fs.Int("journal-size", bedrocktest.DefaultJournalSize, "requests GET /_mock/requests keeps, the oldest dropped first; 0 keeps none")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), serveUsage)
 		fs.PrintDefaults()
@@ -84,6 +85,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
+	if *journalSize < 0 {
+		fmt.Fprintf(stderr, "eventstream serve: -journal-size %d: want a count, 0 for none\n", *journalSize)
+		return 2
+	}
 	if *maxConns <= 0 {
 		fmt.Fprintf(stderr, "eventstream serve: -max-conns %d: want a positive count\n", *maxConns)
 		return 2
@@ -102,6 +107,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		WriteTimeout:       *writeTimeout,
 		IdleTimeout:        *idleTimeout,
 		MaxConns:           *maxConns,
+		JournalSize:        *journalSize,
 		Log: func(e bedrocktest.LogEntry) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -121,6 +127,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	cfg.Credentials = c
+	if *journalSize == 0 {
+		cfg.JournalSize = -1 // Config's zero value is the default size
+	}
 	if *scenario != "" {
 		// Opening or reading a FIFO or a slow device may block: a signal still stops serve.
 		type loaded struct {

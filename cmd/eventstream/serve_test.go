@@ -3,10 +3,15 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -69,5 +74,52 @@ func TestServeScenarioLimits(t *testing.T) {
 	code, stderr := runServeFor(t, 200*time.Millisecond, "-addr", "127.0.0.1:0", "-scenario", fifo)
 	if code != 1 || !strings.Contains(stderr, "stopped while reading") {
 		t.Errorf("FIFO scenario: exit %d after %v, %q", code, time.Since(start), stderr)
+	}
+}
+
+// TestServeJournalSize checks that -journal-size bounds what GET /_mock/requests returns,
+// and that 0 turns the journal off.
+func TestServeJournalSize(t *testing.T) {
+	for _, tc := range []struct {
+		size string
+		want int
+	}{{"1", 1}, {"0", 0}} {
+		ctx, cancel := context.WithCancel(context.Background())
+		pr, pw := io.Pipe()
+		var stderr bytes.Buffer
+		done := make(chan int, 1)
+		go func() { done <- serve(ctx, []string{"-addr", "127.0.0.1:0", "-journal-size", tc.size}, pw, &stderr) }()
+		line, err := bufio.NewReader(pr).ReadString('\n')
+		go io.Copy(io.Discard, pr)
+		url := regexp.MustCompile(`http://127\.0\.0\.1:\d+`).FindString(line)
+		if err != nil || url == "" {
+			t.Fatalf("first line %q: %v", line, err)
+		}
+		for range 2 {
+			resp, err := http.Post(url+"/model/anthropic.claude-3-haiku-20240307-v1:0/converse", "application/json",
+				strings.NewReader(`{"messages":[{"role":"user","content":[{"text":"hi"}]}]}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+		}
+		resp, err := http.Get(url + "/_mock/requests")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []map[string]any
+		json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		if len(got) != tc.want {
+			t.Errorf("-journal-size %s: %d entries, want %d", tc.size, len(got), tc.want)
+		}
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("exit %d: %s", code, stderr.String())
+		}
+		pw.Close()
+	}
+	if code, stderr := runServeFor(t, time.Second, "-addr", "127.0.0.1:0", "-journal-size", "-1"); code != 2 || !strings.Contains(stderr, "-journal-size") {
+		t.Errorf("-journal-size -1: exit %d, %q", code, stderr)
 	}
 }

@@ -20,6 +20,24 @@ const (
 	ValidationException         = "validationException"
 )
 
+// StreamExceptions returns the exception members that the response stream of op can carry,
+// in the order of the service model (botocore's bedrock-runtime 2023-09-30): the error
+// members of ResponseStream for InvokeModelWithResponseStream, of ConverseStreamOutput for
+// ConverseStream, of InvokeModelWithBidirectionalStreamOutput for
+// InvokeModelWithBidirectionalStream; nil for an operation without a response stream. The
+// slice is the caller's.
+func StreamExceptions(op Operation) []string {
+	switch op {
+	case OpInvokeWithResponseStream, OpInvokeWithBidirectionalStream:
+		return []string{InternalServerException, ModelStreamErrorException, ValidationException,
+			ThrottlingException, ModelTimeoutException, ServiceUnavailableException}
+	case OpConverseStream:
+		return []string{InternalServerException, ModelStreamErrorException, ValidationException,
+			ThrottlingException, ServiceUnavailableException}
+	}
+	return nil
+}
+
 // An Exception is an exception frame (":message-type" exception) of a response stream. The
 // service ends the stream after it. [Reader.Next] returns it as an error; test its kind with
 // errors.As and the Type field:

@@ -128,3 +128,19 @@ func TestReadResponseContentType(t *testing.T) {
 		t.Errorf("failing error body: %v", err)
 	}
 }
+
+// TestStreamExceptions checks the exception members of each operation against the
+// service model's unions, copied here from botocore's bedrock-runtime 2023-09-30.
+func TestStreamExceptions(t *testing.T) {
+	for op, want := range map[Operation]string{
+		OpInvokeWithResponseStream:      "internalServerException modelStreamErrorException validationException throttlingException modelTimeoutException serviceUnavailableException",
+		OpConverseStream:                "internalServerException modelStreamErrorException validationException throttlingException serviceUnavailableException",
+		OpInvokeWithBidirectionalStream: "internalServerException modelStreamErrorException validationException throttlingException modelTimeoutException serviceUnavailableException",
+		OpInvoke:                        "",
+		OpConverse:                      "",
+	} {
+		if got := strings.Join(StreamExceptions(op), " "); got != want {
+			t.Errorf("%s: %s, want %s", op, got, want)
+		}
+	}
+}

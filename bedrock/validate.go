@@ -12,7 +12,8 @@ import (
 	"unicode/utf8"
 )
 
-// An Operation is a Bedrock Runtime operation that ValidateRequest knows.
+// An Operation is a Bedrock Runtime operation. ValidateRequest knows all but
+// OpInvokeWithBidirectionalStream, whose input is an event stream.
 type Operation string
 
 // Operations.
@@ -21,6 +22,8 @@ const (
 	OpInvokeWithResponseStream Operation = "InvokeModelWithResponseStream"
 	OpConverse                 Operation = "Converse"
 	OpConverseStream           Operation = "ConverseStream"
+
+	OpInvokeWithBidirectionalStream Operation = "InvokeModelWithBidirectionalStream"
 )
 
 // Limits and patterns of the Bedrock Runtime API. ValidateRequest matches each pattern against
@@ -78,7 +81,8 @@ const (
 //     X-Amzn-Bedrock-GuardrailIdentifier at most 2048 characters matching
 //     [GuardrailIdentifierPattern]; X-Amzn-Bedrock-GuardrailVersion matching
 //     [GuardrailVersionPattern]; body at most 25,000,000 bytes;
-//   - Content-Type application/json (parameters allowed);
+//   - Content-Type application/json (parameters allowed), or none at all on the InvokeModel
+//     operations (botocore sends none when the caller leaves contentType out);
 //   - body JSON (an object for Converse operations);
 //   - InvokeModel operations: a guardrail identifier needs a version, and
 //     "amazon-bedrock-guardrailConfig" in the body needs a guardrail identifier;
@@ -138,8 +142,11 @@ func ValidateRequest(op Operation, modelID string, h http.Header, body []byte) *
 		return err
 	}
 
-	ct := h.Get("Content-Type")
-	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+	ct, sent := headerValue(h, "Content-Type")
+	// botocore sends no Content-Type when InvokeModel's contentType is left out, and the
+	// service reads the body as JSON; a content type that is sent must be JSON.
+	noneOnInvoke := invoke && !sent
+	if mt, _, err := mime.ParseMediaType(ct); !noneOnInvoke && (err != nil || mt != "application/json") {
 		if invoke && ident != "" {
 			return NewAPIError(ErrValidation, fmt.Sprintf("Content type '%s' is not supported with a guardrail. Use application/json.", ct))
 		}

@@ -140,7 +140,9 @@ func TestValidateHeaders(t *testing.T) {
 			"2 validation errors detected: Value 'ON' at 'trace' failed to satisfy constraint: Member must satisfy enum value set: [ENABLED, DISABLED, ENABLED_FULL]; " +
 				"Value 'v1' at 'guardrailVersion' failed to satisfy constraint: Member must satisfy regular expression pattern: " + GuardrailVersionPattern},
 		{"content type with charset", http.Header{"Content-Type": {"application/json; charset=utf-8"}}, `{}`, ""},
-		{"content type missing", http.Header{}, `{}`, "The provided Content Type is invalid or not supported for this model"},
+		{"content type missing is JSON", http.Header{}, `{}`, ""},
+		{"content type missing, body not JSON", http.Header{}, `{"prompt":`, "Malformed input request: the body is not valid JSON, please reformat your input and try again."},
+		{"content type empty", http.Header{"Content-Type": {""}}, `{}`, "The provided Content Type is invalid or not supported for this model"},
 		{"content type octet-stream", http.Header{"Content-Type": {"application/octet-stream"}}, `{}`, "The provided Content Type is invalid or not supported for this model"},
 		{"body not JSON", jsonHeader(), `{"prompt":`, "Malformed input request: the body is not valid JSON, please reformat your input and try again."},
 		{"body empty", jsonHeader(), ``, "Malformed input request: the body is not valid JSON, please reformat your input and try again."},
@@ -228,6 +230,10 @@ func TestValidateConverse(t *testing.T) {
 	}
 	if err := ValidateRequest(OpConverseStream, id, jsonHeader(), []byte(`{"promptVariables":{"x":{"text":"y"}}}`)); err == nil {
 		t.Error("model ID without messages accepted")
+	}
+	// Only the InvokeModel operations read a body without a content type as JSON.
+	if err := ValidateRequest(OpConverseStream, id, http.Header{}, []byte(`{"messages":[{"role":"user","content":[{"text":"a"}]}]}`)); err == nil {
+		t.Error("ConverseStream without a content type accepted")
 	}
 	if err := ValidateRequest("Chat", id, jsonHeader(), []byte(`{}`)); err == nil {
 		t.Error("unknown operation accepted")

@@ -3,9 +3,12 @@ package bedrocktest
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/framewire/eventstream/bedrock"
 )
 
 // directiveRE finds the directives in a prompt: "[[mock" then settings up to "]]".
@@ -28,8 +31,11 @@ type Faults struct {
 
 	// Status and Error make the request fail before the stream with that HTTP status and
 	// error name ("status=", "error="; either one implies the other from the service's
-	// table). FailAttempts > 0 fails only attempts 1..FailAttempts, as told by the
-	// Amz-Sdk-Request header ("fail-attempts=").
+	// table). FailAttempts > 0 fails only attempts 1..FailAttempts ("fail-attempts="), as
+	// told by the Amz-Sdk-Request header that the AWS SDKs send; for a client that sends
+	// none, the server counts: a request with the same operation, model and body as one
+	// answered within the last 60 seconds is the next attempt, and the count starts over
+	// once an attempt has got through.
 	Status       int
 	Error        string
 	FailAttempts int
@@ -285,16 +291,45 @@ func (f Faults) merge(o Faults) Faults {
 	return f
 }
 
+// directExceptions are the exceptions an exception= directive may name on the operations
+// without a stream, answered as the error response of that name: those of the stream
+// exception members that are also errors of InvokeModel and Converse in the service model.
+var directExceptions = []string{bedrock.InternalServerException, bedrock.ValidationException,
+	bedrock.ThrottlingException, bedrock.ModelTimeoutException, bedrock.ServiceUnavailableException}
+
+// checkException refuses an exception= directive naming an exception that op cannot send,
+// with a ValidationException listing those it can.
+func checkException(op bedrock.Operation, name string) *bedrock.APIError {
+	if name == "" {
+		return nil
+	}
+	allowed := bedrock.StreamExceptions(op)
+	if allowed == nil {
+		allowed = directExceptions
+	}
+	if slices.Contains(allowed, name) {
+		return nil
+	}
+	return bedrock.NewAPIError(bedrock.ErrValidation, fmt.Sprintf("bedrocktest: directive exception=%s: %s can send %s",
+		name, op, strings.Join(allowed, ", ")))
+}
+
 // attempt reads the attempt number from an Amz-Sdk-Request header ("attempt=2; max=3");
 // a request without one is attempt 1.
 func attempt(h string) int {
+	n, _ := sdkAttempt(h)
+	return n
+}
+
+// sdkAttempt is attempt, and whether the header told it.
+func sdkAttempt(h string) (n int, ok bool) {
 	for part := range strings.SplitSeq(h, ";") {
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
 		if ok && k == "attempt" {
 			if n, err := strconv.Atoi(v); err == nil && n > 0 {
-				return n
+				return n, true
 			}
 		}
 	}
-	return 1
+	return 1, false
 }

@@ -59,6 +59,7 @@ type handler struct {
 	now      func() time.Time
 	verifier sigv4.RequestVerifier
 	journal  *journal
+	attempts attempts // of clients without Amz-Sdk-Request
 }
 
 // exchange is the state of one request.
@@ -168,6 +169,16 @@ func (x *exchange) fail(e *bedrock.APIError) {
 
 func (h *handler) serve(x *exchange) {
 	r := x.r
+	// net/http refuses a bad Content-Length on HTTP/1.1 before any handler runs (see
+	// serverConn), but its HTTP/2 server passes it on.
+	if cl := r.Header.Values("Content-Length"); len(cl) > 0 {
+		for _, v := range cl {
+			if n, err := strconv.ParseUint(v, 10, 63); err != nil || v != cl[0] || (r.ContentLength >= 0 && int64(n) != r.ContentLength) {
+				x.fail(bedrock.NewAPIError(bedrock.ErrValidation, "bedrocktest: malformed request: invalid Content-Length "+strconv.Quote(v)))
+				return
+			}
+		}
+	}
 	rest, ok := strings.CutPrefix(r.URL.EscapedPath(), "/model/")
 	i := strings.LastIndexByte(rest, '/')
 	if ok && i > 0 && rest[i+1:] == bidiSegment && r.Method == http.MethodPost {
@@ -228,9 +239,22 @@ func (h *handler) serve(x *exchange) {
 	}
 	faults = ruleFaults.merge(faults)
 	x.faults = faults
+	if e := checkException(op, faults.Exception); e != nil {
+		x.fail(e)
+		return
+	}
 
 	if faults.Status != 0 || faults.Error != "" {
-		if faults.FailAttempts == 0 || attempt(r.Header.Get("Amz-Sdk-Request")) <= faults.FailAttempts {
+		n, counted := sdkAttempt(r.Header.Get("Amz-Sdk-Request"))
+		var key attemptKey
+		if !counted && faults.FailAttempts > 0 {
+			key = attemptKeyOf(string(op), model, body)
+			n = h.attempts.next(key, h.now())
+			if n > faults.FailAttempts {
+				h.attempts.done(key)
+			}
+		}
+		if faults.FailAttempts == 0 || n <= faults.FailAttempts {
 			if !sleep(r.Context(), faults.Delay) {
 				return
 			}

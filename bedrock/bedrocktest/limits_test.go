@@ -206,3 +206,21 @@ func TestMalformedRequestsGetServiceErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestHTTP2BadContentLength checks the Content-Length that net/http's HTTP/2 server passes
+// on to the handler unchecked.
+func TestHTTP2BadContentLength(t *testing.T) {
+	h := NewHandler(Config{})
+	for _, cl := range [][]string{{"-5"}, {"abc"}, {"1", "2"}, {""}} {
+		req, _ := http.NewRequest("POST", "/model/"+claude+"/invoke", strings.NewReader(""))
+		req.ProtoMajor, req.Proto = 2, "HTTP/2.0"
+		req.ContentLength = 0 // what the HTTP/2 server sets for a value it cannot parse
+		req.Header["Content-Length"] = cl
+		req.Header.Set("Content-Type", "application/json")
+		rec := newRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.code != 400 || !strings.HasPrefix(rec.h.Get("X-Amzn-Errortype"), "ValidationException:") || !strings.Contains(rec.body.String(), "Content-Length") {
+			t.Errorf("Content-Length %q: %d %s %s", cl, rec.code, rec.h.Get("X-Amzn-Errortype"), rec.body.String())
+		}
+	}
+}

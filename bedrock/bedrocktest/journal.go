@@ -67,7 +67,7 @@ var redacted = []string{"Authorization", "X-Amz-Security-Token"}
 type journal struct {
 	mu    sync.Mutex
 	size  int       // capacity; 0: recording is off
-	buf   []Request // the ring, made at the first request
+	buf   []Request // the ring, grown up to size as requests come
 	seqs  []uint64  // seqs[i] numbers buf[i]
 	start int       // index of the oldest entry
 	n     int       // entries held
@@ -95,17 +95,21 @@ func (j *journal) add(r Request) uint64 {
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.buf == nil {
-		j.buf = make([]Request, j.size)
-		j.seqs = make([]uint64, j.size)
-	}
 	for j.n > 0 && (j.n == j.size || j.bytes+len(r.Body) > j.maxBytes) {
 		j.bytes -= len(j.buf[j.start].Body)
 		j.buf[j.start], j.seqs[j.start] = Request{}, 0
-		j.start = (j.start + 1) % j.size
+		j.start = (j.start + 1) % len(j.buf)
 		j.n--
 	}
-	i := (j.start + j.n) % j.size
+	if j.n == len(j.buf) {
+		// Full below size: grow, the entries put in order from index 0.
+		j.buf = append(j.buf[j.start:], j.buf[:j.start]...)
+		j.seqs = append(j.seqs[j.start:], j.seqs[:j.start]...)
+		j.start = 0
+		j.buf = append(j.buf, Request{})
+		j.seqs = append(j.seqs, 0)
+	}
+	i := (j.start + j.n) % len(j.buf)
 	j.seq++
 	j.buf[i], j.seqs[i] = r, j.seq
 	j.n++
@@ -127,7 +131,7 @@ func (j *journal) update(seq uint64, r Request) {
 	if seq < oldest || seq-oldest >= uint64(j.n) {
 		return
 	}
-	i := (j.start + int(seq-oldest)) % j.size
+	i := (j.start + int(seq-oldest)) % len(j.buf)
 	j.bytes += len(r.Body) - len(j.buf[i].Body)
 	j.buf[i] = r
 }
@@ -138,7 +142,7 @@ func (j *journal) list(keep func(*Request) bool) []Request {
 	defer j.mu.Unlock()
 	out := make([]Request, 0, j.n)
 	for i := 0; i < j.n; i++ {
-		e := &j.buf[(j.start+i)%j.size]
+		e := &j.buf[(j.start+i)%len(j.buf)]
 		if keep == nil || keep(e) {
 			r := *e
 			r.Header = r.Header.Clone()

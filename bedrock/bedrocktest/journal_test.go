@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
@@ -248,6 +249,44 @@ func TestJournalConcurrent(t *testing.T) {
 	for _, r := range srv.Requests() {
 		if r.End != EndComplete {
 			t.Errorf("entry ended %q", r.End)
+		}
+	}
+}
+
+// TestJournalRingModel checks the ring, which grows as requests come, against a plain
+// slice: random body sizes make the byte budget drop entries before the ring is full.
+func TestJournalRingModel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, size := range []int{1, 2, 5, 16} {
+		j := newJournal(size)
+		j.maxBytes = 40
+		var model []Request
+		for i := range 300 {
+			r := Request{RequestID: fmt.Sprint(i), Body: strings.Repeat("x", rng.IntN(25))}
+			seq := j.add(r)
+			model = append(model, r)
+			bytes := 0
+			for _, m := range model {
+				bytes += len(m.Body)
+			}
+			for len(model) > 1 && (len(model) > size || bytes > j.maxBytes) {
+				bytes -= len(model[0].Body)
+				model = model[1:]
+			}
+			if rng.IntN(4) == 0 {
+				r.End = EndComplete
+				j.update(seq, r)
+				model[len(model)-1] = r
+			}
+			got := j.list(nil)
+			if len(got) != len(model) || len(j.buf) > size {
+				t.Fatalf("size %d, step %d: %d entries (ring %d), want %d", size, i, len(got), len(j.buf), len(model))
+			}
+			for k := range got {
+				if got[k].RequestID != model[k].RequestID || got[k].End != model[k].End {
+					t.Fatalf("size %d, step %d: entry %d is %s, want %s", size, i, k, got[k].RequestID, model[k].RequestID)
+				}
+			}
 		}
 	}
 }

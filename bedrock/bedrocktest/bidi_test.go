@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/framewire/eventstream"
 	"github.com/framewire/eventstream/bedrock"
 	"github.com/framewire/eventstream/sigv4"
 )
@@ -624,5 +625,63 @@ func TestSessionOverTLS(t *testing.T) {
 	c.end()
 	if _, err := c.recv(nil); err != io.EOF {
 		t.Errorf("end: %v", err)
+	}
+}
+
+func TestSessionTurnFaults(t *testing.T) {
+	sc, err := ParseScenario([]byte(`{"rules":[
+		{"model":"amazon.nova-2-sonic-*","transcript":"Book a flight to Rome.","reply":"Which day?","mock":"interrupt after=2"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(Config{Scenario: sc})
+	defer srv.Close()
+
+	// delay= waits before the turn's first event, chunk-delay= between its events.
+	c := openSonic(t, srv.URL, nil)
+	c.start()
+	start := time.Now()
+	c.text("USER", true, "slow [[mock delay=300ms chunk-delay=10ms]]")
+	events, err := c.recv(completionEnd)
+	if d := time.Since(start); err != nil || d < 300*time.Millisecond+time.Duration(len(events)-1)*10*time.Millisecond {
+		t.Errorf("%d events in %v: %v", len(events), d, err)
+	}
+	// The next turn has no delay.
+	start = time.Now()
+	c.text("USER", true, "quick")
+	if _, err := c.recv(completionEnd); err != nil || time.Since(start) > 250*time.Millisecond {
+		t.Errorf("second turn in %v: %v", time.Since(start), err)
+	}
+
+	// corrupt: a frame with a bad CRC; truncate: half a frame, then the stream is reset.
+	for directive, check := range map[string]func(error) bool{
+		"corrupt after=2":  func(err error) bool { return errors.Is(err, eventstream.ErrChecksum) },
+		"truncate after=2": func(err error) bool { return err != nil && !errors.Is(err, io.EOF) },
+	} {
+		c := openSonic(t, srv.URL, nil)
+		c.lenient = true
+		c.start()
+		c.text("USER", true, "hello [[mock "+directive+"]]")
+		events, err := c.recv(nil)
+		if len(events) != 2 || !check(err) {
+			t.Errorf("%s: %d events, then %v", directive, len(events), err)
+		}
+	}
+
+	// A scenario rule gives the transcript of audio turns on the Nova 2 model, its reply and
+	// its faults.
+	s, err := bedrock.OpenSession(context.Background(), bedrock.SessionConfig{HTTPClient: h2cClient(), Endpoint: srv.URL, ModelID: "amazon.nova-2-sonic-v1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c = &sonic{t: t, s: s, prompt: "p"}
+	c.start()
+	c.audio(make([]byte, 20000))
+	if events, err = c.recv(completionEnd); err != nil {
+		t.Fatal(err)
+	}
+	if tr := summarize(t, events); tr.transcript != "Book a flight to Rome." || tr.speculative != "Which day?" || tr.audioFrames != 2 || tr.stops["AUDIO/ASSISTANT"] != "INTERRUPTED" {
+		t.Errorf("scenario audio turn: transcript %q, reply %q, %d frames, stops %v", tr.transcript, tr.speculative, tr.audioFrames, tr.stops)
 	}
 }

@@ -17,9 +17,6 @@ import (
 	"github.com/framewire/eventstream/sigv4"
 )
 
-// OpBidirectionalStream is the operation name of a voice session, as the log reports it.
-const OpBidirectionalStream = "InvokeModelWithBidirectionalStream"
-
 // bidiSegment is the last path segment of the operation.
 const bidiSegment = "invoke-with-bidirectional-stream"
 
@@ -93,7 +90,7 @@ var (
 
 // serveSession answers InvokeModelWithBidirectionalStream.
 func (h *handler) serveSession(x *exchange, model string) {
-	x.log.Operation = OpBidirectionalStream
+	x.log.Operation = string(bedrock.OpInvokeWithBidirectionalStream)
 	x.log.Model = model
 	r := x.r
 	if r.ProtoMajor < 2 {

@@ -8,6 +8,8 @@ import (
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/framewire/eventstream/bedrock"
 )
 
 // DefaultAudioTranscript is the transcript of a user's audio turn when no scenario rule
@@ -19,16 +21,6 @@ const audioFrame = 40 * time.Millisecond
 
 // interruptedText is the textOutput content that announces a barge-in.
 const interruptedText = `{ "interrupted" : true }`
-
-// sessionExceptions are the exception members of the operation's output stream.
-var sessionExceptions = map[string]bool{
-	"internalServerException":     true,
-	"modelStreamErrorException":   true,
-	"validationException":         true,
-	"throttlingException":         true,
-	"modelTimeoutException":       true,
-	"serviceUnavailableException": true,
-}
 
 // errStatusSent ends a session answered with an HTTP error before its stream.
 var errStatusSent = errors.New("injected status")
@@ -82,8 +74,8 @@ func (s *session) turn(p *sonicPrompt, words string, audio []byte, inSpeech int,
 	if rule != nil && rule.Reply != "" {
 		t.reply = rule.Reply
 	}
-	if faults.Exception != "" && !sessionExceptions[faults.Exception] {
-		return invalid("The directive exception=%s: the output stream of InvokeModelWithBidirectionalStream has no such member; it has internalServerException, modelStreamErrorException, validationException, throttlingException, modelTimeoutException and serviceUnavailableException.", faults.Exception)
+	if ae := checkException(bedrock.OpInvokeWithBidirectionalStream, faults.Exception); ae != nil {
+		return invalid("%s", ae.Message)
 	}
 	if faults.Status != 0 || faults.Error != "" {
 		if s.begun {

@@ -402,7 +402,7 @@ func TestSessionFaults(t *testing.T) {
 	c.start()
 	c.text("USER", true, "hi [[mock exception=accessDeniedException]]")
 	_, err = c.recv(nil)
-	if !errors.As(err, &exc) || exc.Type != bedrock.ValidationException || !strings.Contains(exc.Message, "has no such member") {
+	if !errors.As(err, &exc) || exc.Type != bedrock.ValidationException || !strings.Contains(exc.Message, "InvokeModelWithBidirectionalStream can send internalServerException") {
 		t.Errorf("unknown member: %v", err)
 	}
 

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/framewire/eventstream/bedrock"
 	"github.com/framewire/eventstream/sigv4"
 )
 
@@ -117,7 +118,7 @@ func (e LogEntry) String() string {
 	}
 	s := fmt.Sprintf("%s %s model=%s status=%d frames=%d duration=%s proto=%s request-id=%s",
 		e.Method, op, model, e.Status, e.Frames, e.Duration.Round(time.Microsecond), e.Proto, e.RequestID)
-	if e.Operation == "InvokeModelWithBidirectionalStream" {
+	if e.Operation == string(bedrock.OpInvokeWithBidirectionalStream) {
 		s += fmt.Sprintf(" turns=%d frames-in=%d end=%q", e.Turns, e.FramesIn, e.End)
 	}
 	if e.Aborted {

@@ -72,6 +72,7 @@ type exchange struct {
 	body  []byte // the request body, once read
 	seq   uint64 // the exchange's journal entry, once recorded
 	ended bool   // the response is over, or about to be written whole
+	sent  bool   // every frame of the stream was written (or the exception is being written)
 	// faults are the faults the reply was planned with: an exception directive tells the
 	// journal how a complete stream ended.
 	faults Faults
@@ -144,10 +145,12 @@ func (h *handler) record(x *exchange) {
 		e.End = EndAborted
 	case x.log.Status >= 400:
 		e.End = EndError
+	case x.sent && x.faults.Exception != "":
+		e.End = EndException
+	case x.sent:
+		e.End = EndComplete
 	case x.r.Context().Err() != nil || x.log.Status == 0:
 		e.End = EndCanceled
-	case x.faults.Exception != "" && x.fw != nil:
-		e.End = EndException
 	default:
 		e.End = EndComplete
 	}
@@ -492,10 +495,12 @@ func (h *handler) stream(x *exchange, op bedrock.Operation, p *plan) {
 	}
 	if err == nil && f.Exception != "" {
 		// A client stops reading at the exception: the journal has the request's end first.
-		x.ended, x.log.Status, x.log.Frames = true, http.StatusOK, x.fw.frames+1
+		x.ended, x.sent, x.log.Status, x.log.Frames = true, true, http.StatusOK, x.fw.frames+1
 		h.record(x)
 		err = bw.WriteException(exceptionFor(f))
 	}
+	// A client that has its last frame may hang up before the handler returns.
+	x.sent = err == nil
 	if errors.Is(err, errTruncated) {
 		// Ends the HTTP/2 stream with RST_STREAM, or closes the HTTP/1.1 connection
 		// without the terminating chunk: the client sees the body cut off.

@@ -1,6 +1,9 @@
 package eventstream
 
-import "hash/crc32"
+import (
+	"hash/crc32"
+	"math/bits"
+)
 
 // The frame's two checksums are CRC-32 (IEEE). They are computed here and nowhere else, so the
 // implementation can be swapped after measuring.
@@ -34,12 +37,13 @@ var crcTables = func() (t [8][256]uint32) {
 	return t
 }()
 
-// crcPrelude returns the CRC-32 of the first 8 bytes of p, which must hold at least 8.
-func crcPrelude(p []byte) uint32 {
-	_ = p[7]
+// crcPreludeWords returns the CRC-32 of the prelude's first 8 bytes, total_length and
+// headers_length (big-endian), from their values, in one slicing-by-8 step: callers have
+// the values, and need not read the bytes (back).
+func crcPreludeWords(total, hlen uint32) uint32 {
 	t := &crcTables
-	c := ^(uint32(p[0]) | uint32(p[1])<<8 | uint32(p[2])<<16 | uint32(p[3])<<24)
-	return ^(t[0][p[7]] ^ t[1][p[6]] ^ t[2][p[5]] ^ t[3][p[4]] ^
+	c := ^bits.ReverseBytes32(total)
+	return ^(t[0][hlen&0xff] ^ t[1][hlen>>8&0xff] ^ t[2][hlen>>16&0xff] ^ t[3][hlen>>24] ^
 		t[4][c>>24] ^ t[5][c>>16&0xff] ^ t[6][c>>8&0xff] ^ t[7][c&0xff])
 }
 

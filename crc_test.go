@@ -1,6 +1,7 @@
 package eventstream
 
 import (
+	"encoding/binary"
 	"hash/crc32"
 	"math/rand/v2"
 	"strconv"
@@ -18,8 +19,8 @@ func TestCRCPrelude(t *testing.T) {
 				p[j] = byte(r.Uint32())
 			}
 		}
-		if got, want := crcPrelude(p[:]), crc32.ChecksumIEEE(p[:]); got != want {
-			t.Fatalf("crcPrelude(% x) = %08x, want %08x", p, got, want)
+		if got, want := preludeCRC(p[:]), crc32.ChecksumIEEE(p[:]); got != want {
+			t.Fatalf("crcPreludeWords(% x) = %08x, want %08x", p, got, want)
 		}
 	}
 }
@@ -30,13 +31,19 @@ func TestCRCUpdateChains(t *testing.T) {
 		b[i] = byte(i * 7)
 	}
 	for _, cut := range []int{8, 9, 100, 2999} {
-		if got, want := crcUpdate(crcPrelude(b), b[8:cut]), crc32.ChecksumIEEE(b[:cut]); got != want {
+		if got, want := crcUpdate(preludeCRC(b), b[8:cut]), crc32.ChecksumIEEE(b[:cut]); got != want {
 			t.Errorf("cut %d: %08x, want %08x", cut, got, want)
 		}
 	}
 }
 
-// BenchmarkPreludeCRC compares the 8-byte prelude CRC of the standard library with crcPrelude.
+// preludeCRC is crcPreludeWords over the first 8 bytes of p.
+func preludeCRC(p []byte) uint32 {
+	return crcPreludeWords(binary.BigEndian.Uint32(p), binary.BigEndian.Uint32(p[4:]))
+}
+
+// BenchmarkPreludeCRC compares the 8-byte prelude CRC of the standard library with
+// crcPreludeWords.
 func BenchmarkPreludeCRC(b *testing.B) {
 	p := []byte("\x00\x00\x01\x0a\x00\x00\x00\x3c")
 	var sink uint32
@@ -49,7 +56,7 @@ func BenchmarkPreludeCRC(b *testing.B) {
 	b.Run("impl=slicing8", func(b *testing.B) {
 		b.SetBytes(8)
 		for b.Loop() {
-			sink += crcPrelude(p)
+			sink += preludeCRC(p)
 		}
 	})
 	_ = sink

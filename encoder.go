@@ -78,7 +78,7 @@ func sameHeaders(hs, last []Header) bool {
 		return false
 	}
 	for i := range hs {
-		if hs[i].Name != last[i].Name || !hs[i].Value.Equal(last[i].Value) {
+		if hs[i].Name != last[i].Name || !hs[i].Value.equal(&last[i].Value) {
 			return false
 		}
 	}

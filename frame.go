@@ -129,7 +129,7 @@ func appendFrame(b []byte, hs []Header, block []byte, hlen int, payload []byte) 
 	out := b[start:]
 	binary.BigEndian.PutUint32(out[0:], uint32(total))
 	binary.BigEndian.PutUint32(out[4:], uint32(hlen))
-	pcrc := crcPrelude(out)
+	pcrc := crcPreludeWords(uint32(total), uint32(hlen))
 	binary.BigEndian.PutUint32(out[8:], pcrc)
 	p := preludeLen
 	if block != nil {

@@ -219,7 +219,10 @@ func (v Value) UUID() (u [16]byte) {
 
 // Equal reports whether v and w have the same type and value. A decoded string equals the
 // same string built with [StringValue].
-func (v Value) Equal(w Value) bool {
+func (v Value) Equal(w Value) bool { return v.equal(&w) }
+
+// equal is Equal without copying the values.
+func (v *Value) equal(w *Value) bool {
 	if v.set != w.set || v.typ != w.typ {
 		return false
 	}
@@ -241,7 +244,7 @@ func (v Value) Equal(w Value) bool {
 }
 
 // wireLen returns the number of bytes the value takes after its type byte.
-func (v Value) wireLen() int {
+func (v *Value) wireLen() int {
 	if n := valueLen[v.typ]; n >= 0 {
 		return n
 	}

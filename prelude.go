@@ -33,7 +33,7 @@ func readPrelude(p []byte, lim *limits) (total, hlen int, crc uint32, err *Error
 	t := binary.BigEndian.Uint32(p[0:])
 	h := binary.BigEndian.Uint32(p[4:])
 	want := binary.BigEndian.Uint32(p[8:])
-	if got := crcPrelude(p); got != want {
+	if got := crcPreludeWords(t, h); got != want {
 		return 0, 0, 0, checksum("prelude crc", want, got)
 	}
 	switch {

@@ -19,6 +19,13 @@
 // sequence, produced one event at a time ([Reply.Chunks], [Reply.ConverseEvents]);
 // [WriteAPIError] answers with an error before any stream.
 //
+// # Voice sessions
+//
+// [OpenSession] holds an InvokeModelWithBidirectionalStream session (Amazon Nova Sonic) over
+// any [net/http.Client] that speaks HTTP/2: the request and every input event are signed
+// with package sigv4 ([Session.Send], [Session.CloseSend] for the end frame), and
+// [Session.Recv] reads the output events with a [Reader].
+//
 // # Validating
 //
 // [ValidateRequest] checks a request as the service does and returns the ValidationException

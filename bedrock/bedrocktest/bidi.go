@@ -35,9 +35,15 @@ const (
 	maxPartBytes = 1_000_000
 	// maxTurnAudio bounds the audio of one user turn that the echo keeps: 8 minutes of
 	// 16 kHz 16-bit mono is 15,360,000 bytes.
-	maxTurnAudio = 16 << 20
+	maxTurnAudio = 16 << 20 // across the audio blocks open at once
 	// maxRecordedText bounds the system prompt and history text a session keeps.
 	maxRecordedText = 1 << 20
+	// Bounds on what a session tracks, so that its memory does not grow with its length:
+	// names, prompts open at once, content blocks open at once and ever opened.
+	maxNameLen      = 256
+	maxOpenPrompts  = 16
+	maxOpenContents = 16
+	maxContents     = 10_000
 	// sessionEndGrace is how long a session waits, after sessionEnd, for the end frame or
 	// the end of the request before it ends its response.
 	sessionEndGrace = 2 * time.Second
@@ -154,6 +160,7 @@ type session struct {
 	recorded   int                      // bytes of system and history text kept
 	system     []string                 // system prompts, as recorded
 	history    int                      // history blocks
+	audioHeld  int                      // bytes of audio in open blocks
 	turns      int
 	framesIn   int
 	usage      sonicUsage
@@ -490,6 +497,7 @@ func (s *session) handle(raw []byte) error {
 			}
 		}
 		p.ended = true
+		p.tools = nil // only its name is needed now
 		return nil
 	case "sessionEnd":
 		s.ended = true
@@ -516,8 +524,20 @@ func (s *session) promptStart(in *sonicInput) error {
 	if in.PromptName == "" {
 		return invalid("promptStart has no promptName.")
 	}
+	if len(in.PromptName) > maxNameLen {
+		return invalid("promptStart: the promptName is longer than %d bytes.", maxNameLen)
+	}
 	if s.prompts[in.PromptName] != nil {
 		return invalid("promptStart repeats the promptName %q.", in.PromptName)
+	}
+	open := 0
+	for _, p := range s.prompts {
+		if !p.ended {
+			open++
+		}
+	}
+	if open >= maxOpenPrompts || len(s.prompts) >= maxContents {
+		return invalid("promptStart %q: too many prompts; end one with promptEnd first.", in.PromptName)
 	}
 	a := in.AudioOutputConfiguration
 	if a == nil {
@@ -574,8 +594,11 @@ func (s *session) contentStart(in *sonicInput) error {
 	if !contentRoles[in.Role] {
 		return invalid("contentStart %q: role %q, want SYSTEM, USER, ASSISTANT, TOOL or SYSTEM_SPEECH.", in.ContentName, in.Role)
 	}
-	if len(s.open) >= 16 {
-		return invalid("contentStart %q: too many content blocks open at once.", in.ContentName)
+	if len(in.ContentName) > maxNameLen {
+		return invalid("contentStart: the contentName is longer than %d bytes.", maxNameLen)
+	}
+	if len(s.open) >= maxOpenContents || len(s.used) >= maxContents {
+		return invalid("contentStart %q: too many content blocks (%d open, %d in the session).", in.ContentName, len(s.open), len(s.used))
 	}
 	c := &sonicContent{prompt: p, name: in.ContentName, typ: in.Type, role: in.Role, interactive: in.Interactive != nil && *in.Interactive}
 	switch in.Type {
@@ -632,14 +655,16 @@ func (s *session) contentInput(event string, in *sonicInput) error {
 	switch event {
 	case "audioInput":
 		n := base64.StdEncoding.DecodedLen(len(*in.Content))
-		if len(c.audio)+n > maxTurnAudio {
-			return invalid("The audio of content %q exceeds %d bytes; end the block (contentEnd) to take a turn.", c.name, maxTurnAudio)
+		if s.audioHeld+n > maxTurnAudio {
+			return invalid("The audio of the open blocks exceeds %d bytes; end a block (contentEnd) to take a turn.", maxTurnAudio)
 		}
+		before := len(c.audio)
 		b, err := base64.StdEncoding.AppendDecode(c.audio, []byte(*in.Content))
 		if err != nil {
 			return invalid("audioInput of content %q: the content is not base64: %v", c.name, err)
 		}
 		c.audio = b
+		s.audioHeld += len(b) - before
 		return nil
 	case "textInput":
 		if c.role == "USER" && c.interactive {
@@ -676,6 +701,7 @@ func (s *session) contentEnd(in *sonicInput) error {
 		return err
 	}
 	delete(s.open, c.prompt.name+"\x00"+c.name)
+	s.audioHeld -= len(c.audio)
 	switch {
 	case c.typ == "AUDIO" && c.role == "USER":
 		s.turns++

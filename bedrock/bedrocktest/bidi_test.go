@@ -464,6 +464,16 @@ func TestSessionOutOfOrder(t *testing.T) {
 			a["channelCount"] = 2
 			c.send("promptStart", map[string]any{"promptName": "p", "audioOutputConfiguration": a})
 		}, "channelCount 2: want 1"},
+		{"long contentName", func(c *sonic) {
+			c.start()
+			c.send("contentStart", map[string]any{"promptName": c.prompt, "contentName": strings.Repeat("n", 257), "type": "TEXT", "role": "USER"})
+		}, "longer than 256 bytes"},
+		{"too many open blocks", func(c *sonic) {
+			c.start()
+			for i := range 17 {
+				c.send("contentStart", map[string]any{"promptName": c.prompt, "contentName": fmt.Sprint(i), "type": "TEXT", "role": "USER"})
+			}
+		}, "too many content blocks (16 open"},
 		{"chunk over the API's limit", func(c *sonic) {
 			c.start()
 			c.send("textInput", map[string]any{"promptName": c.prompt, "contentName": "x", "content": strings.Repeat("a", 1_000_000)})

@@ -36,8 +36,6 @@ const (
 	// maxTurnAudio bounds the audio of one user turn that the echo keeps: 8 minutes of
 	// 16 kHz 16-bit mono is 15,360,000 bytes.
 	maxTurnAudio = 16 << 20 // across the audio blocks open at once
-	// maxRecordedText bounds the system prompt and history text a session keeps.
-	maxRecordedText = 1 << 20
 	// Bounds on what a session tracks, so that its memory does not grow with its length:
 	// names, prompts open at once, content blocks open at once and ever opened.
 	maxNameLen      = 256
@@ -157,9 +155,6 @@ type session struct {
 	open       map[string]*sonicContent // by promptName + "\x00" + contentName
 	used       map[string]bool          // content names ever opened, same keys
 	pending    *pendingTool             // a toolUse waiting for its result
-	recorded   int                      // bytes of system and history text kept
-	system     []string                 // system prompts, as recorded
-	history    int                      // history blocks
 	audioHeld  int                      // bytes of audio in open blocks
 	turns      int
 	framesIn   int
@@ -468,6 +463,7 @@ func (s *session) handle(raw []byte) error {
 	if err := json.Unmarshal(body, &in); err != nil {
 		return invalid("Input event %s: %v", name, err)
 	}
+	s.journal(name, raw)
 	if name != "sessionStart" && !s.started {
 		return invalid("Input event %s before sessionStart: a session starts with sessionStart.", name)
 	}
@@ -504,6 +500,18 @@ func (s *session) handle(raw []byte) error {
 		return nil
 	}
 	return invalid("Unknown input event %q.", name)
+}
+
+// journal adds an input event to the request body the journal shows: the session's events,
+// one JSON document a line, without audioInput (whose audio is not kept), up to
+// MaxJournalBody and a byte more to mark the cut.
+func (s *session) journal(name string, event []byte) {
+	if name == "audioInput" || s.h.journal.size == 0 || len(s.x.body) > MaxJournalBody {
+		return
+	}
+	b := append(s.x.body, event...)
+	b = append(b, '\n')
+	s.x.body = b[:min(len(b), MaxJournalBody+1)]
 }
 
 func (s *session) prompt(event, name string) (*sonicPrompt, error) {
@@ -671,27 +679,13 @@ func (s *session) contentInput(event string, in *sonicInput) error {
 			s.turns++
 			return s.textTurn(c.prompt, *in.Content)
 		}
-		return s.record(c, *in.Content)
+		return nil // a system prompt or history: in the journal
 	}
 	// toolResult
 	if c.text.Len()+len(*in.Content) > maxPartBytes {
 		return invalid("The toolResult of content %q is too long.", c.name)
 	}
 	c.text.WriteString(*in.Content)
-	return nil
-}
-
-// record keeps system prompts and history, bounded.
-func (s *session) record(c *sonicContent, text string) error {
-	s.recorded += len(text)
-	if s.recorded > maxRecordedText {
-		return invalid("System prompt and history exceed %d bytes.", maxRecordedText)
-	}
-	if c.role == "SYSTEM" {
-		s.system = append(s.system, text)
-	} else {
-		s.history++
-	}
 	return nil
 }
 

@@ -281,6 +281,12 @@ func TestSessionTextTurn(t *testing.T) {
 		t.Errorf("after the end frame: %v, %v; want io.EOF", rest, err)
 	}
 	srv.Close()
+	// The journal has the session's events, the system prompt and history among them.
+	reqs := srv.Requests()
+	if len(reqs) != 1 || reqs[0].Operation != "InvokeModelWithBidirectionalStream" || strings.Count(reqs[0].Body, "\n") != 16 ||
+		!strings.Contains(reqs[0].Body, `"content":"You are a friendly assistant."`) || !strings.Contains(reqs[0].Body, `"content":"An earlier answer."`) {
+		t.Errorf("journal %+v", reqs)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if len(logs) != 1 || logs[0].Turns != 1 || logs[0].End != "request ended after sessionEnd" || logs[0].Proto != "HTTP/2.0" ||
@@ -321,6 +327,10 @@ func TestSessionAudioTurnEchoes(t *testing.T) {
 	c.end()
 	if _, err := c.recv(nil); err != io.EOF {
 		t.Errorf("end: %v", err)
+	}
+	srv.Close()
+	if reqs := srv.Requests(); len(reqs) != 1 || strings.Contains(reqs[0].Body, "audioInput") || strings.Count(reqs[0].Body, `"contentStart"`) != 2 {
+		t.Errorf("journal: %+v", reqs)
 	}
 }
 

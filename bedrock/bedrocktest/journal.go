@@ -47,7 +47,9 @@ type Request struct {
 	// Header holds the request headers, with the values of Authorization and
 	// X-Amz-Security-Token replaced by "REDACTED".
 	Header http.Header `json:"header"`
-	// Body is the request body, its first MaxJournalBody bytes when BodyTruncated.
+	// Body is the request body, its first MaxJournalBody bytes when BodyTruncated. For a
+	// voice session (InvokeModelWithBidirectionalStream) it is the session's input events,
+	// their JSON one a line, without the audioInput events, and BodySize its length.
 	Body          string `json:"body"`
 	BodyTruncated bool   `json:"bodyTruncated,omitempty"`
 	BodySize      int    `json:"bodySize"` // bytes read of the body

@@ -279,7 +279,12 @@ func (f *Frame) parseValues(block []byte, lim *limits) bool {
 	off := 0
 	for i := range hs {
 		e := &t.layout[i]
-		if !e.at(block, off) {
+		if n := e.n; n <= 16 && off+16 <= len(block) {
+			// A name of up to 14 bytes away from the block's end, inline: two loads.
+			if binary.LittleEndian.Uint64(block[off:])&e.mask != e.first || n > 8 && binary.LittleEndian.Uint64(block[off+n-8:]) != e.last {
+				return false
+			}
+		} else if !e.at(block, off) {
 			return false
 		}
 		name, typ := e.name, e.typ

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"hash"
+	"slices"
 	"time"
 
 	"github.com/framewire/eventstream"
@@ -161,28 +162,32 @@ func append2(b []byte, n int64) []byte {
 	return append(b, byte('0'+n/10), byte('0'+n%10))
 }
 
-// appendHex appends the lowercase hex digits of src to dst, four bytes per step: the bytes
-// are spread into the nibbles of a word, and each nibble turned into its digit without a
-// branch ('0' plus the nibble, plus 'a'-'0'-10 more for nibbles over 9). It takes about
-// two thirds of the time of encoding/hex on a signature.
+// appendHex appends the lowercase hex digits of src to dst: a table gives each byte's two
+// digits, and four bytes' go out in one 8-byte store. On a signature it takes about 60% of
+// the time of encoding/hex.
 func appendHex(dst, src []byte) []byte {
-	const lows = 0x0101010101010101
-	for len(src) >= 4 {
-		// Byte i of the four to the low byte of 16-bit lane i, then its high nibble to that
-		// byte and its low nibble to the lane's high byte: the order of the digits.
-		x := uint64(src[0]) | uint64(src[1])<<16 | uint64(src[2])<<32 | uint64(src[3])<<48
-		d := x>>4&0x000f000f000f000f | (x&0x000f000f000f000f)<<8
-		over9 := (d + 6*lows) >> 4 & lows
-		dst = binary.LittleEndian.AppendUint64(dst, d+'0'*lows+over9*('a'-'0'-10))
-		src = src[4:]
+	n := len(dst)
+	dst = slices.Grow(dst, 2*len(src))[:n+2*len(src)]
+	out := dst[n:]
+	for len(src) >= 4 && len(out) >= 8 {
+		binary.LittleEndian.PutUint64(out, uint64(hexPairs[src[0]])|uint64(hexPairs[src[1]])<<16|
+			uint64(hexPairs[src[2]])<<32|uint64(hexPairs[src[3]])<<48)
+		src, out = src[4:], out[8:]
 	}
-	for _, v := range src {
-		dst = append(dst, hexDigits[v>>4], hexDigits[v&0x0f])
+	for i, v := range src {
+		binary.LittleEndian.PutUint16(out[2*i:], hexPairs[v])
 	}
 	return dst
 }
 
-const hexDigits = "0123456789abcdef"
+// hexPairs holds the two hex digits of each byte value, the first in the low byte.
+var hexPairs = func() (t [256]uint16) {
+	const digits = "0123456789abcdef"
+	for i := range t {
+		t[i] = uint16(digits[i>>4]) | uint16(digits[i&15])<<8
+	}
+	return t
+}()
 
 // commit makes sig the previous signature.
 func (c *chain) commit(sig []byte) {

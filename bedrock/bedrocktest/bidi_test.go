@@ -329,7 +329,7 @@ func TestSessionAudioTurnEchoes(t *testing.T) {
 		t.Errorf("end: %v", err)
 	}
 	srv.Close()
-	if reqs := srv.Requests(); len(reqs) != 1 || strings.Contains(reqs[0].Body, "audioInput") || strings.Count(reqs[0].Body, `"contentStart"`) != 2 {
+	if reqs := srv.Requests(); len(reqs) != 1 || strings.Contains(reqs[0].Body, `"audioInput":`) || strings.Count(reqs[0].Body, `"contentStart"`) != 2 {
 		t.Errorf("journal: %+v", reqs)
 	}
 }

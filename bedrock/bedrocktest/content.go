@@ -118,6 +118,7 @@ func (h *handler) respond(x *exchange, op bedrock.Operation, p *plan) {
 	}
 	x.w.Header().Set("Content-Type", "application/json")
 	x.log.Status = http.StatusOK
+	x.writeDeadline()
 	x.ended, x.log.Aborted = true, f.TruncateAfter >= 0
 	h.record(x)
 	if f.TruncateAfter >= 0 {

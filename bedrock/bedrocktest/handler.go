@@ -92,7 +92,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	x := &exchange{w: w, r: r, start: time.Now(), faults: noFaults(),
 		rc: http.NewResponseController(w), wt: orDefault(h.cfg.WriteTimeout, DefaultWriteTimeout)}
-	x.writeDeadline()
+	// The write deadline is armed before each write, not here: on HTTP/2 a deadline that
+	// passes while a large request is still being read and planned resets the stream.
 	x.log = LogEntry{Time: x.start, Method: r.Method, Proto: r.Proto, RequestID: newRequestID()}
 	w.Header().Set("X-Amzn-Requestid", x.log.RequestID)
 	defer func() {

@@ -5,6 +5,8 @@ package bedrock
 import (
 	"bytes"
 	"io"
+	"net/http"
+	"runtime"
 	"testing"
 )
 
@@ -52,5 +54,22 @@ func TestWriterAllocs(t *testing.T) {
 	}
 	if allocs := testing.AllocsPerRun(200, func() { w.WriteEvent("contentBlockDelta", event) }); allocs > 0 {
 		t.Errorf("WriteEvent: %v allocations, want 0", allocs)
+	}
+}
+
+// TestValidateConverseCopiesNothing checks that validating a large Converse body scans it in
+// place: the bytes allocated do not grow with the body.
+func TestValidateConverseCopiesNothing(t *testing.T) {
+	text := bytes.Repeat([]byte("lorem ipsum "), 1<<20) // 12 MiB
+	body := []byte(`{"messages":[{"role":"user","content":[{"text":"` + string(text) + `"}]},{"role":"assistant","content":[{"text":"ok"}]},{"role":"user","content":[{"text":"again"}]}]}`)
+	h := http.Header{"Content-Type": {"application/json"}}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if err := ValidateRequest(OpConverseStream, "anthropic.claude-v2", h, body); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+		t.Errorf("validating a %d MiB body allocated %d bytes", len(body)>>20, n)
 	}
 }

@@ -49,6 +49,37 @@ func (m *members) next() (key, val []byte, ok bool) {
 	return key, d[i:vend], true
 }
 
+// elements iterates over the elements of a JSON array.
+type elements struct {
+	data []byte
+	i    int
+}
+
+// arrayElements returns an iterator over data's elements, or false if data is not an array.
+func arrayElements(data []byte) (elements, bool) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '[' {
+		return elements{}, false
+	}
+	return elements{data: data, i: i + 1}, true
+}
+
+// next returns the next element's raw value, and false after the last one.
+func (e *elements) next() ([]byte, bool) {
+	d := e.data
+	i := skipSpace(d, e.i)
+	if i < len(d) && d[i] == ',' {
+		i = skipSpace(d, i+1)
+	}
+	if i >= len(d) || d[i] == ']' {
+		e.i = len(d)
+		return nil, false
+	}
+	end := valueEnd(d, i)
+	e.i = end
+	return d[i:end], true
+}
+
 func skipSpace(d []byte, i int) int {
 	for i < len(d) && (d[i] == ' ' || d[i] == '\t' || d[i] == '\n' || d[i] == '\r') {
 		i++

@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -131,11 +132,18 @@ func ValidateRequest(op Operation, modelID string, h http.Header, body []byte) *
 		return NewAPIError(ErrValidation, fmt.Sprintf("The request body is larger than %d bytes.", MaxBodyLen))
 	}
 
-	var doc map[string]json.RawMessage
+	// The Converse checks scan the body in place: a large body is not copied.
 	bodyJSON := json.Valid(body)
+	object, messages, hasMessages := false, []byte(nil), false
 	if converse && bodyJSON {
-		if err := json.Unmarshal(body, &doc); err == nil {
-			checkMessages(&v, doc["messages"])
+		var m members
+		if m, object = objectMembers(body); object {
+			for k, val, ok := m.next(); ok; k, val, ok = m.next() {
+				if keyIs(k, "messages") {
+					messages, hasMessages = val, true // the last one wins, as in encoding/json
+				}
+			}
+			checkMessages(&v, messages)
 		}
 	}
 	if err := v.err(); err != nil {
@@ -158,13 +166,13 @@ func ValidateRequest(op Operation, modelID string, h http.Header, body []byte) *
 		return NewAPIError(ErrValidation, "Malformed input request: the body is not valid JSON, please reformat your input and try again.")
 	}
 	if converse {
-		if doc == nil {
+		if !object {
 			return NewAPIError(ErrValidation, "Malformed input request: the body must be a JSON object, please reformat your input and try again.")
 		}
-		if _, ok := doc["messages"]; !ok && strings.Contains(modelID, ":prompt/") {
+		if !hasMessages && strings.Contains(modelID, ":prompt/") {
 			return nil // a managed prompt brings its own messages
 		}
-		return checkConversation(doc["messages"])
+		return checkConversation(messages)
 	}
 	if ident != "" && version == "" {
 		return NewAPIError(ErrValidation, "A guardrail version is required when a guardrail identifier is specified.")
@@ -227,60 +235,118 @@ func (v *violations) err() *APIError {
 	return NewAPIError(ErrValidation, strconv.Itoa(len(v.list))+" validation errors detected: "+strings.Join(v.list, "; "))
 }
 
-// checkMessages checks the shape of a Converse body's "messages" member.
-func checkMessages(v *violations, raw json.RawMessage) {
+// checkMessages checks the shape of a Converse body's "messages" member, raw is its value
+// (nil when absent) in a body that is valid JSON.
+func checkMessages(v *violations, raw []byte) {
 	if raw == nil || string(raw) == "null" {
 		return // absent: checkConversation reports it
 	}
-	var msgs []json.RawMessage
-	if err := json.Unmarshal(raw, &msgs); err != nil {
+	msgs, ok := arrayElements(raw)
+	if !ok {
 		v.add("Value at 'messages' failed to satisfy constraint: Member must be a list")
 		return
 	}
-	for i, m := range msgs {
+	for i := 0; ; i++ {
+		m, ok := msgs.next()
+		if !ok {
+			break
+		}
 		at := fmt.Sprintf("messages.%d.member", i+1)
-		var msg struct {
-			Role    *json.RawMessage `json:"role"`
-			Content *json.RawMessage `json:"content"`
+		var role, content []byte
+		if string(m) != "null" {
+			mm, ok := objectMembers(m)
+			if !ok {
+				v.add(fmt.Sprintf("Value at '%s' failed to satisfy constraint: Member must be a structure", at))
+				continue
+			}
+			for k, val, ok := mm.next(); ok; k, val, ok = mm.next() {
+				switch {
+				case keyIs(k, "role"):
+					role = val
+				case keyIs(k, "content"):
+					content = val
+				}
+			}
 		}
-		if err := json.Unmarshal(m, &msg); err != nil {
-			v.add(fmt.Sprintf("Value at '%s' failed to satisfy constraint: Member must be a structure", at))
-			continue
-		}
-		var role string
-		if msg.Role == nil || string(*msg.Role) == "null" {
+		var r string
+		if role == nil || string(role) == "null" {
 			v.add(fmt.Sprintf("Value null at '%s.role' failed to satisfy constraint: Member must not be null", at))
-		} else if json.Unmarshal(*msg.Role, &role) != nil || (role != "user" && role != "assistant") {
-			v.add(fmt.Sprintf("Value '%s' at '%s.role' failed to satisfy constraint: Member must satisfy enum value set: [user, assistant]", strings.Trim(string(*msg.Role), `"`), at))
+		} else if json.Unmarshal(role, &r) != nil || (r != "user" && r != "assistant") {
+			v.add(fmt.Sprintf("Value '%s' at '%s.role' failed to satisfy constraint: Member must satisfy enum value set: [user, assistant]", strings.Trim(string(role), `"`), at))
 		}
-		if msg.Content == nil || string(*msg.Content) == "null" {
+		if content == nil || string(content) == "null" {
 			v.add(fmt.Sprintf("Value null at '%s.content' failed to satisfy constraint: Member must not be null", at))
 			continue
 		}
-		var blocks []map[string]json.RawMessage
-		if err := json.Unmarshal(*msg.Content, &blocks); err != nil {
+		blocks, ok := arrayElements(content)
+		if !ok || !allObjects(content) {
 			v.add(fmt.Sprintf("Value at '%s.content' failed to satisfy constraint: Member must be a list of content blocks", at))
 			continue
 		}
-		for j, b := range blocks {
-			if len(b) != 1 {
+		for j := 0; ; j++ {
+			b, ok := blocks.next()
+			if !ok {
+				break
+			}
+			if distinctMembers(b) != 1 {
 				v.add(fmt.Sprintf("Value at '%s.content.%d.member' failed to satisfy constraint: Member must have exactly one member set", at, j+1))
 			}
 		}
 	}
 }
 
-// checkConversation checks the order of a Converse body's messages.
-func checkConversation(raw json.RawMessage) *APIError {
-	var msgs []struct {
-		Role string `json:"role"`
+// allObjects reports whether every element of the JSON array raw is an object or null.
+func allObjects(raw []byte) bool {
+	e, _ := arrayElements(raw)
+	for x, ok := e.next(); ok; x, ok = e.next() {
+		if _, obj := objectMembers(x); !obj && string(x) != "null" {
+			return false
+		}
 	}
-	_ = json.Unmarshal(raw, &msgs) // shape already checked
-	if len(msgs) == 0 || msgs[0].Role != "user" {
+	return true
+}
+
+// distinctMembers counts the distinct member names of the JSON object raw (0 for null).
+func distinctMembers(raw []byte) int {
+	m, ok := objectMembers(raw)
+	if !ok {
+		return 0
+	}
+	var names []string
+	for k, _, ok := m.next(); ok; k, _, ok = m.next() {
+		name := string(k)
+		if hasByte(k, '\\') {
+			json.Unmarshal([]byte(`"`+name+`"`), &name)
+		}
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	return len(names)
+}
+
+// checkConversation checks the order of a Converse body's messages, whose shape
+// checkMessages has accepted.
+func checkConversation(raw []byte) *APIError {
+	var roles []string
+	if e, ok := arrayElements(raw); ok {
+		for m, ok := e.next(); ok; m, ok = e.next() {
+			role := ""
+			if mm, ok := objectMembers(m); ok {
+				for k, val, ok := mm.next(); ok; k, val, ok = mm.next() {
+					if keyIs(k, "role") {
+						json.Unmarshal(val, &role)
+					}
+				}
+			}
+			roles = append(roles, role)
+		}
+	}
+	if len(roles) == 0 || roles[0] != "user" {
 		return NewAPIError(ErrValidation, "A conversation must start with a user message. Try again with a conversation that starts with a user message.")
 	}
-	for i := 1; i < len(msgs); i++ {
-		if msgs[i].Role == msgs[i-1].Role {
+	for i := 1; i < len(roles); i++ {
+		if roles[i] == roles[i-1] {
 			return NewAPIError(ErrValidation, "A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again.")
 		}
 	}

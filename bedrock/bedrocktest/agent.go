@@ -91,8 +91,8 @@ func (a *agentRequest) tool(name string) *toolDef {
 // Converse request members read here.
 type converseRequest struct {
 	Messages []struct {
-		Role    string            `json:"role"`
-		Content []json.RawMessage `json:"content"`
+		Role    string          `json:"role"`
+		Content []converseBlock `json:"content"`
 	} `json:"messages"`
 	ToolConfig *struct {
 		Tools []struct {
@@ -132,7 +132,6 @@ type thinkingConfig struct {
 
 // converseBlock is one Converse content block, of the kinds read here.
 type converseBlock struct {
-	Text    *string `json:"text"`
 	ToolUse *struct {
 		ToolUseID string `json:"toolUseId"`
 		Name      string `json:"name"`
@@ -146,8 +145,8 @@ type converseBlock struct {
 // Claude messages request members read here (and the other families' limits).
 type invokeRequest struct {
 	Messages []struct {
-		Role    string          `json:"role"`
-		Content json.RawMessage `json:"content"`
+		Role    string        `json:"role"`
+		Content claudeContent `json:"content"`
 	} `json:"messages"`
 	Tools []struct {
 		Name        string          `json:"name"`
@@ -180,6 +179,35 @@ type claudeBlock struct {
 	Name      string          `json:"name"`
 	ToolUseID string          `json:"tool_use_id"`
 	Content   json.RawMessage `json:"content"`
+}
+
+// A converseBlock is what a Converse content block says about tool use. It is read without
+// its text: a long prompt is not copied. A block of another shape (bedrock.ValidateRequest
+// checks the shapes) reads as neither.
+func (b *converseBlock) UnmarshalJSON(data []byte) error {
+	type plain converseBlock
+	var p plain
+	if json.Unmarshal(data, &p) == nil {
+		*b = converseBlock(p)
+	}
+	return nil
+}
+
+// claudeContent is a Claude message's content: a string (or null), which is not copied, or
+// a list of blocks.
+type claudeContent struct {
+	text   bool // a string or null
+	list   bool // a list of blocks
+	blocks []claudeBlock
+}
+
+func (c *claudeContent) UnmarshalJSON(data []byte) error {
+	if data[0] == '"' || string(data) == "null" {
+		c.text = true
+		return nil
+	}
+	c.list = json.Unmarshal(data, &c.blocks) == nil
+	return nil
 }
 
 func validation(format string, args ...any) *bedrock.APIError {
@@ -263,13 +291,13 @@ func parseAgent(op bedrock.Operation, family bedrock.Family, h http.Header, body
 	msgs := make([]msg, len(req.Messages))
 	for i, m := range req.Messages {
 		msgs[i].role = m.Role
-		var s string
-		if json.Unmarshal(m.Content, &s) == nil {
+		if m.Content.text {
 			continue
 		}
-		if err := json.Unmarshal(m.Content, &msgs[i].blocks); err != nil {
+		if !m.Content.list {
 			return nil, validation("messages.%d.content: Input should be a valid list", i)
 		}
+		msgs[i].blocks = m.Content.blocks
 	}
 	last := len(msgs) - 1
 	if last < 0 || msgs[last].role != "user" {
@@ -442,10 +470,9 @@ func parseConverse(body []byte) (*agentRequest, *bedrock.APIError) {
 	msgs := make([][]converseBlock, len(req.Messages))
 	usesTools := false
 	for i, m := range req.Messages {
-		msgs[i] = make([]converseBlock, len(m.Content))
-		for j, raw := range m.Content {
-			json.Unmarshal(raw, &msgs[i][j]) // shapes checked by bedrock.ValidateRequest
-			if msgs[i][j].ToolUse != nil || msgs[i][j].ToolResult != nil {
+		msgs[i] = m.Content
+		for _, b := range m.Content {
+			if b.ToolUse != nil || b.ToolResult != nil {
 				usesTools = true
 			}
 		}
@@ -594,6 +621,17 @@ func guardrailTrace(a *agentRequest) []byte {
 // runes counts characters, the unit of the token estimate.
 func runes(s string) int { return utf8.RuneCountInString(s) }
 
+// runeOffset returns the byte offset of the n-th rune of s (len(s) if s is shorter), so that
+// s[:runeOffset(s, n)] is its first n runes without a copy of s.
+func runeOffset(s string, n int) int {
+	i := 0
+	for ; n > 0 && i < len(s); n-- {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+	}
+	return i
+}
+
 // outputTokens is the token estimate of a reply's blocks: a token per four characters of
 // text, reasoning and tool input, at least one.
 func outputTokens(blocks []bedrock.Block) int {
@@ -650,7 +688,7 @@ func applyStops(r *bedrock.Reply, stopSeqs []string, maxTokens int) {
 			left -= n
 			continue
 		}
-		b.Text = string([]rune(b.Text)[:left])
+		b.Text = b.Text[:runeOffset(b.Text, left)]
 		r.Blocks = r.Blocks[:i+1]
 		r.Stop, r.StopSequence = bedrock.StopMaxTokens, ""
 		return

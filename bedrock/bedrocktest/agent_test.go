@@ -548,13 +548,13 @@ func TestWholeResponseShapes(t *testing.T) {
 		`{"text":"Checking."},` +
 		`{"toolUse":{"input":{"city":"Paris"},"name":"get_weather","toolUseId":"tooluse_1"}}],"role":"assistant"}},` +
 		`"stopReason":"tool_use","trace":{"guardrail":{}},"usage":{"inputTokens":3,"outputTokens":9,"totalTokens":12}}`
-	if got := string(converseResponse(r, u)); got != want {
+	if got := string(converseResponse(r, u).bytes()); got != want {
 		t.Errorf("Converse:\n got %s\nwant %s", got, want)
 	}
 	r.Trace = nil
 	r.Blocks[2].ToolUseID = "toolu_bdrk_01x"
-	p := &plan{family: bedrock.FamilyClaude, model: claude, reply: r, req: []byte(`{"messages":[]}`)}
-	got := string(invokeResponse(p, u))
+	p := &plan{family: bedrock.FamilyClaude, model: claude, reply: r, members: topMembersOf([]byte(`{"messages":[]}`))}
+	got := string(invokeResponse(p, u).bytes())
 	want = `{"content":[` +
 		`{"signature":"c2ln","thinking":"Think.","type":"thinking"},` +
 		`{"text":"Checking.","type":"text"},` +

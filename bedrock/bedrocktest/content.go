@@ -2,6 +2,7 @@ package bedrocktest
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -17,8 +18,8 @@ import (
 func lastUserText(body []byte) string {
 	var doc struct {
 		Messages []struct {
-			Role    string          `json:"role"`
-			Content json.RawMessage `json:"content"`
+			Role    string      `json:"role"`
+			Content userContent `json:"content"`
 		} `json:"messages"`
 		InputText *string `json:"inputText"`
 		Message   *string `json:"message"`
@@ -28,27 +29,9 @@ func lastUserText(body []byte) string {
 		return ""
 	}
 	for i := len(doc.Messages) - 1; i >= 0; i-- {
-		m := doc.Messages[i]
-		if m.Role != "user" {
-			continue
+		if m := doc.Messages[i]; m.Role == "user" {
+			return m.Content.text
 		}
-		var s string
-		if json.Unmarshal(m.Content, &s) == nil {
-			return s
-		}
-		var blocks []struct {
-			Text *string `json:"text"`
-		}
-		if json.Unmarshal(m.Content, &blocks) != nil {
-			return ""
-		}
-		var parts []string
-		for _, b := range blocks {
-			if b.Text != nil {
-				parts = append(parts, *b.Text)
-			}
-		}
-		return strings.Join(parts, "\n")
 	}
 	switch {
 	case doc.InputText != nil:
@@ -59,6 +42,50 @@ func lastUserText(body []byte) string {
 		return userTurn(*doc.Prompt)
 	}
 	return ""
+}
+
+// userContent is the text of a message's content: a string, or its text blocks joined by
+// newlines ("" for anything else). It is decoded from the body in place, without a copy of
+// the content's JSON.
+type userContent struct{ text string }
+
+func (c *userContent) UnmarshalJSON(b []byte) error {
+	if json.Unmarshal(b, &c.text) == nil {
+		return nil
+	}
+	var blocks []struct {
+		Text *string `json:"text"`
+	}
+	if json.Unmarshal(b, &blocks) != nil {
+		return nil
+	}
+	var parts []string
+	for _, blk := range blocks {
+		if blk.Text != nil {
+			parts = append(parts, *blk.Text)
+		}
+	}
+	c.text = strings.Join(parts, "\n")
+	return nil
+}
+
+// topMembers says which of the members that shape an InvokeModel response a request body has
+// at its top level.
+type topMembers struct {
+	Messages present `json:"messages"` // chat rather than completion
+	Message  present `json:"message"`  // Cohere chat
+	Prompt   present `json:"prompt"`   // text completion
+}
+
+// present records that a member is there, whatever its value, without copying it.
+type present bool
+
+func (p *present) UnmarshalJSON([]byte) error { *p = true; return nil }
+
+func topMembersOf(body []byte) topMembers {
+	var m topMembers
+	json.Unmarshal(body, &m) // a body that is not an object has none
+	return m
 }
 
 // userTurn takes the last user turn out of a prompt written in one of the usual templates
@@ -106,7 +133,7 @@ func (h *handler) respond(x *exchange, op bedrock.Operation, p *plan) {
 		return
 	}
 	u := p.usage(x.start, 1)
-	var body []byte
+	var body *lazyBody
 	if op == bedrock.OpConverse {
 		body = converseResponse(p.reply, u)
 	} else {
@@ -121,26 +148,35 @@ func (h *handler) respond(x *exchange, op bedrock.Operation, p *plan) {
 	x.writeDeadline()
 	x.ended, x.log.Aborted = true, f.TruncateAfter >= 0
 	h.record(x)
+	n := body.len()
 	if f.TruncateAfter >= 0 {
 		x.w.WriteHeader(http.StatusOK)
-		x.w.Write(body[:len(body)/2])
-		http.NewResponseController(x.w).Flush()
+		x.writeBody(body, n/2)
+		x.rc.Flush()
 		panic(http.ErrAbortHandler)
 	}
-	x.w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	x.w.Header().Set("Content-Length", strconv.Itoa(n))
 	x.w.WriteHeader(http.StatusOK)
-	x.w.Write(body)
+	x.writeBody(body, n)
 }
 
-// hasMember reports whether the JSON object body has a top-level member key.
-func hasMember(body []byte, key string) bool {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(body, &m) != nil {
-		return false
-	}
-	_, ok := m[key]
-	return ok
+// writeBody writes the first n bytes of body, each piece given the write timeout.
+func (x *exchange) writeBody(body *lazyBody, n int) {
+	body.walk(func(p []byte) error {
+		p = p[:min(len(p), n)]
+		n -= len(p)
+		x.writeDeadline()
+		if _, err := x.w.Write(p); err != nil {
+			return err
+		}
+		if n == 0 {
+			return errBodyDone
+		}
+		return nil
+	})
 }
+
+var errBodyDone = errors.New("bedrocktest: body written")
 
 type obj = map[string]any
 
@@ -155,9 +191,10 @@ func mustJSON(v any) []byte {
 // converseResponse is the Converse response for the reply: its content blocks (text,
 // reasoningContent.reasoningText, toolUse with its input as a JSON object), stop reason,
 // usage, metrics and trace.
-func converseResponse(r *bedrock.Reply, u bedrock.Usage) []byte {
+func converseResponse(r *bedrock.Reply, u bedrock.Usage) *lazyBody {
+	lb := &lazyBody{}
 	resp := obj{
-		"output":     obj{"message": obj{"role": "assistant", "content": converseContent(r)}},
+		"output":     obj{"message": obj{"role": "assistant", "content": converseContent(lb, r)}},
 		"stopReason": r.StopName(bedrock.FamilyNova),
 		"usage": obj{
 			"inputTokens":  u.InputTokens,
@@ -169,28 +206,38 @@ func converseResponse(r *bedrock.Reply, u bedrock.Usage) []byte {
 	if len(r.Trace) > 0 {
 		resp["trace"] = json.RawMessage(r.Trace)
 	}
-	return mustJSON(resp)
+	lb.skeleton = mustJSON(resp)
+	return lb
 }
 
 // converseContent is the reply's content blocks in Converse's shape (Nova's too): text,
 // reasoningContent.reasoningText and toolUse with its input as a JSON object.
-func converseContent(r *bedrock.Reply) []obj {
+func converseContent(lb *lazyBody, r *bedrock.Reply) []obj {
 	content := make([]obj, 0, len(r.Blocks))
 	for _, b := range r.Blocks {
 		switch b.Kind {
 		case bedrock.ReasoningBlock:
-			content = append(content, obj{"reasoningContent": obj{"reasoningText": obj{"text": b.Text, "signature": b.Signature}}})
+			content = append(content, obj{"reasoningContent": obj{"reasoningText": obj{"text": lb.str(b.Text), "signature": b.Signature}}})
 		case bedrock.ToolUseBlock:
 			content = append(content, obj{"toolUse": obj{"toolUseId": b.ToolUseID, "name": b.ToolName, "input": json.RawMessage(b.Input)}})
 		default:
-			content = append(content, obj{"text": b.Text})
+			content = append(content, obj{"text": lb.str(b.Text)})
 		}
 	}
 	return content
 }
 
-// replyText is the text of the reply's text blocks.
+// replyText is the text of the reply's text blocks (without a copy when there is one).
 func replyText(r *bedrock.Reply) string {
+	text, n := "", 0
+	for _, blk := range r.Blocks {
+		if blk.Kind == bedrock.TextBlock {
+			text, n = blk.Text, n+1
+		}
+	}
+	if n <= 1 {
+		return text
+	}
 	var b strings.Builder
 	for _, blk := range r.Blocks {
 		if blk.Kind == bedrock.TextBlock {
@@ -215,12 +262,17 @@ func withGuardrail(resp obj, r *bedrock.Reply) obj {
 
 // invokeResponse is the model family's own InvokeModel response body for the reply, shaped
 // after the request (chat or completion) where a family has both.
-func invokeResponse(p *plan, u bedrock.Usage) []byte {
-	var req map[string]json.RawMessage
-	json.Unmarshal(p.req, &req) // validated as JSON already
-	_, chat := req["messages"]
+func invokeResponse(p *plan, u bedrock.Usage) *lazyBody {
+	lb := &lazyBody{}
+	lb.skeleton = invokeSkeleton(lb, p, u)
+	return lb
+}
+
+func invokeSkeleton(lb *lazyBody, p *plan, u bedrock.Usage) []byte {
+	chat := p.members.Messages
 	id := newRequestID()
-	text := replyText(p.reply)
+	text := lb.str(replyText(p.reply))
+	prompt := lb.str(p.prompt)
 	stop := p.reply.StopName(p.family)
 	switch p.family {
 	case bedrock.FamilyTitan:
@@ -260,13 +312,13 @@ func invokeResponse(p *plan, u bedrock.Usage) []byte {
 		}
 		return mustJSON(withGuardrail(obj{"outputs": []obj{{"text": text, "stop_reason": stop}}}, p.reply))
 	case bedrock.FamilyCohere:
-		if _, ok := req["message"]; ok {
+		if p.members.Message {
 			return mustJSON(withGuardrail(obj{
 				"response_id":   id,
 				"text":          text,
 				"generation_id": newRequestID(),
 				"chat_history": []obj{
-					{"role": "USER", "message": p.prompt},
+					{"role": "USER", "message": prompt},
 					{"role": "CHATBOT", "message": text},
 				},
 				"finish_reason": stop,
@@ -275,11 +327,11 @@ func invokeResponse(p *plan, u bedrock.Usage) []byte {
 		return mustJSON(withGuardrail(obj{
 			"id":          id,
 			"generations": []obj{{"id": newRequestID(), "text": text, "finish_reason": stop}},
-			"prompt":      p.prompt,
+			"prompt":      prompt,
 		}, p.reply))
 	case bedrock.FamilyNova:
 		return mustJSON(withGuardrail(obj{
-			"output":     obj{"message": obj{"role": "assistant", "content": converseContent(p.reply)}},
+			"output":     obj{"message": obj{"role": "assistant", "content": converseContent(lb, p.reply)}},
 			"stopReason": stop,
 			"usage": obj{
 				"inputTokens":  u.InputTokens,
@@ -288,7 +340,7 @@ func invokeResponse(p *plan, u bedrock.Usage) []byte {
 			},
 		}, p.reply))
 	}
-	if _, ok := req["prompt"]; ok && !chat {
+	if p.members.Prompt && !chat {
 		return mustJSON(withGuardrail(obj{
 			"type":        "completion",
 			"completion":  text,
@@ -300,11 +352,11 @@ func invokeResponse(p *plan, u bedrock.Usage) []byte {
 	for _, b := range p.reply.Blocks {
 		switch b.Kind {
 		case bedrock.ReasoningBlock:
-			content = append(content, obj{"type": "thinking", "thinking": b.Text, "signature": b.Signature})
+			content = append(content, obj{"type": "thinking", "thinking": lb.str(b.Text), "signature": b.Signature})
 		case bedrock.ToolUseBlock:
 			content = append(content, obj{"type": "tool_use", "id": b.ToolUseID, "name": b.ToolName, "input": json.RawMessage(b.Input)})
 		default:
-			content = append(content, obj{"type": "text", "text": b.Text})
+			content = append(content, obj{"type": "text", "text": lb.str(b.Text)})
 		}
 	}
 	var stopSeq any

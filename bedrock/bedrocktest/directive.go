@@ -88,18 +88,30 @@ func ParseDirectives(text string) (string, Faults, error) {
 	if locs == nil {
 		return text, f, nil
 	}
-	var b strings.Builder
+	// The text between the directives; when only one piece of it is more than white space
+	// (directives before or after the text, as usual), the result is that piece, not a
+	// copy: a long prompt is not duplicated.
+	var pieces []string
 	prev := 0
 	for _, loc := range locs {
-		b.WriteString(text[prev:loc[0]])
+		pieces = append(pieces, text[prev:loc[0]])
 		prev = loc[1]
 		body := text[loc[0]+len("[[mock") : loc[1]-len("]]")]
 		if err := f.apply(body); err != nil {
 			return "", f, err
 		}
 	}
-	b.WriteString(text[prev:])
-	return strings.TrimSpace(b.String()), f, nil
+	pieces = append(pieces, text[prev:])
+	only, n := "", 0
+	for _, p := range pieces {
+		if strings.TrimSpace(p) != "" {
+			only, n = p, n+1
+		}
+	}
+	if n <= 1 {
+		return strings.TrimSpace(only), f, nil
+	}
+	return strings.TrimSpace(strings.Join(pieces, "")), f, nil
 }
 
 // apply sets the faults named by one directive body: space-separated key=value settings

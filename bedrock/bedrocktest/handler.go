@@ -9,9 +9,12 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -60,7 +63,13 @@ type handler struct {
 	verifier sigv4.RequestVerifier
 	journal  *journal
 	attempts attempts // of clients without Amz-Sdk-Request
+	inflight atomic.Int64
+	bigSeen  atomic.Bool // a body of bigBody bytes or more since memory was last freed
 }
+
+// bigBody is the size from which a request body's copies are collected as soon as they are
+// garbage, and memory is given back to the system once the server is idle.
+const bigBody = 4 << 20
 
 // exchange is the state of one request.
 type exchange struct {
@@ -69,10 +78,15 @@ type exchange struct {
 	start time.Time
 	log   LogEntry
 	fw    *frameWriter
-	body  []byte // the request body, once read
-	seq   uint64 // the exchange's journal entry, once recorded
-	ended bool   // the response is over, or about to be written whole
-	sent  bool   // every frame of the stream was written (or the exception is being written)
+	body  []byte // the request body, once read, until the reply is planned
+	// journalBody is the journal's copy of the body (at most MaxJournalBody bytes), made
+	// once; bodySize the body's length.
+	journalBody   *string
+	bodyTruncated bool
+	bodySize      int
+	seq           uint64 // the exchange's journal entry, once recorded
+	ended         bool   // the response is over, or about to be written whole
+	sent          bool   // every frame of the stream was written (or the exception is being written)
 	// faults are the faults the reply was planned with: an exception directive tells the
 	// journal how a complete stream ended.
 	faults Faults
@@ -90,6 +104,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.journal.serveHTTP(w, r)
 		return
 	}
+	// The process gives back the memory of large requests once none is in flight: users
+	// watch its resident size.
+	h.inflight.Add(1)
+	defer func() {
+		if h.inflight.Add(-1) == 0 && h.bigSeen.Swap(false) {
+			go debug.FreeOSMemory()
+		}
+	}()
 	x := &exchange{w: w, r: r, start: time.Now(), faults: noFaults(),
 		rc: http.NewResponseController(w), wt: orDefault(h.cfg.WriteTimeout, DefaultWriteTimeout)}
 	// The write deadline is armed before each write, not here: on HTTP/2 a deadline that
@@ -123,7 +145,14 @@ func (h *handler) record(x *exchange) {
 	if h.journal.size == 0 {
 		return
 	}
-	body, cut := journalBody(x.body)
+	if x.body != nil && x.journalBody == nil {
+		b, cut := journalBody(x.body)
+		x.journalBody, x.bodyTruncated, x.bodySize = &b, cut, len(x.body)
+	}
+	var body string
+	if x.journalBody != nil {
+		body = *x.journalBody
+	}
 	e := Request{
 		Time:          x.log.Time,
 		Method:        x.log.Method,
@@ -132,8 +161,8 @@ func (h *handler) record(x *exchange) {
 		Model:         x.log.Model,
 		Header:        journalHeader(x.r.Header),
 		Body:          body,
-		BodyTruncated: cut,
-		BodySize:      len(x.body),
+		BodyTruncated: x.bodyTruncated,
+		BodySize:      x.bodySize,
 		Status:        x.log.Status,
 		RequestID:     x.log.RequestID,
 		Frames:        x.log.Frames,
@@ -211,6 +240,16 @@ func (h *handler) serve(x *exchange) {
 		return
 	}
 	x.body = body
+	// The buffers the body grew through, and the copies that the steps below make of parts
+	// of a large body, are collected as soon as they are garbage, so that the peak is the
+	// body and one copy of its text.
+	big := len(body) >= bigBody
+	collect := func() {
+		if big {
+			runtime.GC()
+		}
+	}
+	collect()
 	h.record(x)
 	if _, e := h.authenticate(r, func() string { return sigv4.PayloadHash(body) }); e != nil {
 		x.fail(e)
@@ -227,10 +266,12 @@ func (h *handler) serve(x *exchange) {
 		x.fail(apiErr)
 		return
 	}
+	collect()
 	prompt := lastUserText(body)
 	if agent.afterTools {
 		prompt = ""
 	}
+	collect()
 	text, faults, err := ParseDirectives(prompt)
 	if err != nil {
 		x.fail(bedrock.NewAPIError(bedrock.ErrValidation, err.Error()))
@@ -272,14 +313,22 @@ func (h *handler) serve(x *exchange) {
 		x.fail(apiErr)
 		return
 	}
+	members := topMembersOf(body)
+	// The reply is planned: the body goes (the journal has its copy), and a large one's
+	// memory goes back to the system, so that a client that stops reading holds its reply
+	// text and a frame, not its body too.
+	x.body, body = nil, nil
+	if big {
+		h.bigSeen.Store(true)
+		debug.FreeOSMemory()
+	}
 	p := plan{
-		family: family,
-		model:  model,
-		prompt: text,
-		reply:  reply,
-		req:    body,
-		chat:   hasMember(body, "messages"),
-		faults: faults,
+		family:  family,
+		model:   model,
+		prompt:  text,
+		reply:   reply,
+		members: members,
+		faults:  faults,
 	}
 	switch op {
 	case bedrock.OpInvokeWithResponseStream, bedrock.OpConverseStream:
@@ -364,8 +413,7 @@ type plan struct {
 	family        bedrock.Family
 	model, prompt string
 	reply         *bedrock.Reply // blocks and stop reason; the usage is filled in when sent
-	req           []byte
-	chat          bool // the request has "messages"
+	members       topMembers
 	faults        Faults
 }
 
@@ -442,7 +490,7 @@ func (h *handler) stream(x *exchange, op bedrock.Operation, p *plan) {
 	f := p.faults
 	reply := p.reply
 	fam := p.family
-	if fam == bedrock.FamilyMistral && p.chat {
+	if fam == bedrock.FamilyMistral && bool(p.members.Messages) {
 		fam = bedrock.FamilyMistralChat
 	}
 	var n int

@@ -79,8 +79,8 @@ type exchange struct {
 	log   LogEntry
 	fw    *frameWriter
 	body  []byte // the request body, once read, until the reply is planned
-	// journalBody is the journal's copy of the body (at most MaxJournalBody bytes), made
-	// once; bodySize the body's length.
+	// journalBody is the journal's copy of the body (at most MaxJournalBody bytes), kept
+	// once the body is dropped; bodySize the body's length.
 	journalBody   *string
 	bodyTruncated bool
 	bodySize      int
@@ -145,7 +145,7 @@ func (h *handler) record(x *exchange) {
 	if h.journal.size == 0 {
 		return
 	}
-	if x.body != nil && x.journalBody == nil {
+	if x.body != nil { // else the copy made before the body was dropped
 		b, cut := journalBody(x.body)
 		x.journalBody, x.bodyTruncated, x.bodySize = &b, cut, len(x.body)
 	}

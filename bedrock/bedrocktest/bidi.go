@@ -259,7 +259,7 @@ func newSession(h *handler, x *exchange, model string, ver *sigv4.Verifier) *ses
 	s.dec.MaxFrameLen = int64(maxFrame)
 	s.fw = &frameWriter{w: x.w, rc: s.rc, ctx: s.ctx, corruptAt: -1, truncateAt: -1}
 	x.fw = s.fw
-	s.out = bedrock.NewWriter(s.fw)
+	s.out = bedrock.NewWriter(sessionWriter{s})
 	// A client that stops reading cannot hold the session past its end. (Over HTTP/2 the
 	// deadline resets the stream when it passes, even with no write pending: it leaves
 	// time for the last frame.)

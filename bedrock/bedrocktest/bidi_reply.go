@@ -253,7 +253,6 @@ func (s *session) emit(events [][]byte, f Faults) error {
 		limit = min(f.ExceptionAfter, total)
 		total = limit + 1
 	}
-	s.fw.chunkDelay = f.ChunkDelay
 	s.fw.corruptAt, s.fw.truncateAt = -1, -1
 	if i := clampFault(f.CorruptAfter, total); i >= 0 {
 		s.fw.corruptAt = s.fw.frames + i
@@ -264,7 +263,10 @@ func (s *session) emit(events [][]byte, f Faults) error {
 	if !sleep(s.ctx, f.Delay) {
 		return errClientGone
 	}
-	for _, e := range events[:limit] {
+	for i, e := range events[:limit] {
+		if i > 0 && !sleep(s.ctx, f.ChunkDelay) {
+			return errClientGone
+		}
 		if err := s.out.WriteChunk(e); err != nil {
 			return s.writeError(err)
 		}
@@ -274,6 +276,25 @@ func (s *session) emit(events [][]byte, f Faults) error {
 		return &sessionFail{member: e.Type, message: e.Message, exc: e}
 	}
 	return nil
+}
+
+// sessionWriter gives each output frame the server's write timeout to make progress
+// ([Config.WriteTimeout]), then puts back the session's own deadline: over HTTP/2 a write
+// deadline that passes resets the stream even when nothing is being written, and a session
+// may be silent for long.
+type sessionWriter struct{ s *session }
+
+func (w sessionWriter) Write(p []byte) (int, error) {
+	s := w.s
+	end := s.deadline.Add(finalWriteTimeout)
+	d := time.Now().Add(s.x.wt)
+	if d.After(end) {
+		d = end
+	}
+	s.rc.SetWriteDeadline(d)
+	n, err := s.fw.Write(p)
+	s.rc.SetWriteDeadline(end)
+	return n, err
 }
 
 func (s *session) writeError(err error) error {

@@ -705,3 +705,42 @@ func TestSessionTurnFaults(t *testing.T) {
 		t.Errorf("scenario audio turn: transcript %q, reply %q, %d frames, stops %v", tr.transcript, tr.speculative, tr.audioFrames, tr.stops)
 	}
 }
+
+// TestSessionWriteTimeout checks that a session whose client stops reading ends when a
+// write has made no progress for the write timeout, and that a session silent for longer
+// than that is not cut.
+func TestSessionWriteTimeout(t *testing.T) {
+	logs := make(chan LogEntry, 2)
+	srv := NewServer(Config{WriteTimeout: 300 * time.Millisecond, Log: func(e LogEntry) { logs <- e }})
+	defer srv.Close()
+
+	// Quiet for twice the write timeout between turns: still served.
+	c := openSonic(t, srv.URL, nil)
+	c.start()
+	time.Sleep(600 * time.Millisecond)
+	c.text("USER", true, "still here")
+	if _, err := c.recv(completionEnd); err != nil {
+		t.Fatalf("after a quiet spell: %v", err)
+	}
+
+	// An echo of 8 MB of audio (11 MB of events) to a client that reads none of it: more
+	// than the HTTP/2 flow-control window lets through.
+	c.lenient = true
+	name := c.contentName()
+	c.must("contentStart", map[string]any{"promptName": c.prompt, "contentName": name, "type": "AUDIO",
+		"interactive": true, "role": "USER", "audioInputConfiguration": map[string]any{"sampleRateHertz": 16000}})
+	piece := base64.StdEncoding.EncodeToString(make([]byte, 512<<10))
+	for range 16 {
+		c.must("audioInput", map[string]any{"promptName": c.prompt, "contentName": name, "content": piece})
+	}
+	start := time.Now()
+	c.must("contentEnd", map[string]any{"promptName": c.prompt, "contentName": name})
+	select {
+	case e := <-logs:
+		if e.End != "client gone" || time.Since(start) > 3*time.Second {
+			t.Errorf("ended %q after %v", e.End, time.Since(start))
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the session of a client that stopped reading is still running")
+	}
+}

@@ -765,3 +765,47 @@ func buildReply(a *agentRequest, rule *Rule, f Faults, prompt string) (*bedrock.
 	applyStops(r, a.stopSeqs, a.maxTokens)
 	return r, nil
 }
+
+// inputTokens estimates the input tokens of a request body at four characters a token, as
+// the output is counted: every string value of the body (the system prompt, each message's
+// text, tool results, tool inputs and specifications, and the family's few settings and
+// role names, as a tokenizer counts its markup), at least one.
+func inputTokens(body []byte) int {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	type container struct{ object, wantKey bool }
+	var open []container
+	valueDone := func() {
+		if len(open) > 0 && open[len(open)-1].object {
+			open[len(open)-1].wantKey = true
+		}
+	}
+	n := 0
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			break
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				open = append(open, container{object: true, wantKey: true})
+			case '[':
+				open = append(open, container{})
+			default:
+				open = open[:len(open)-1]
+				valueDone()
+			}
+		case string:
+			if len(open) > 0 && open[len(open)-1].wantKey {
+				open[len(open)-1].wantKey = false
+				continue
+			}
+			n += runes(t)
+			valueDone()
+		default:
+			valueDone()
+		}
+	}
+	return max(1, (n+3)/4)
+}

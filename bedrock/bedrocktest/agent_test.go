@@ -606,3 +606,16 @@ func TestMistralChatToolUse(t *testing.T) {
 		t.Errorf("cohere tool: %s %s", name, msg)
 	}
 }
+
+func TestInputTokens(t *testing.T) {
+	for body, want := range map[string]int{
+		`{}`:                       1,
+		`not json`:                 1,
+		`{"inputText":"abcdefgh"}`: 2, // keys are not counted
+		`{"messages":[{"role":"user","content":[{"text":"abcd"}]},{"role":"assistant","content":[{"toolUse":{"toolUseId":"ab","name":"cd","input":{"k":"efgh"}}}]}],"system":[{"text":"ijkl"}]}`: (4 + 4 + 4 + 9 + 4 + 4 + 3) / 4,
+	} {
+		if got := inputTokens([]byte(body)); got != want {
+			t.Errorf("inputTokens(%s) = %d, want %d", body, got, want)
+		}
+	}
+}

@@ -28,8 +28,9 @@
 // directives removed (see [ParseDirectives]), streamed a few words per event in the model
 // family's chunk format ([bedrock.FamilyOf], [bedrock.Reply.Chunks]; ConverseStream events
 // from [bedrock.Reply.ConverseEvents]), each event generated as it is sent, with token usage
-// estimated at four bytes a token and invocation metrics. InvokeModel returns the family's whole response body, Converse the Converse
-// response. A [Scenario] scripts other replies and faults by model ID and prompt.
+// estimated at four characters a token (the input over every string of the request body)
+// and invocation metrics. InvokeModel returns the family's whole response body, Converse the
+// Converse response. A [Scenario] scripts other replies and faults by model ID and prompt.
 //
 // # Agents
 //

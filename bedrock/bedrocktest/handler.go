@@ -424,7 +424,7 @@ func (p *plan) usage(start time.Time, frames int) bedrock.Usage {
 	first := time.Since(start) + p.faults.Delay + 150*time.Millisecond
 	total := first + time.Duration(max(frames-1, 0))*(p.faults.ChunkDelay+10*time.Millisecond)
 	return bedrock.Usage{
-		InputTokens:       tokens(p.prompt),
+		InputTokens:       inputTokens(p.req),
 		OutputTokens:      outputTokens(p.reply.Blocks),
 		FirstByteLatency:  first.Round(time.Millisecond),
 		InvocationLatency: total.Round(time.Millisecond),

@@ -9,7 +9,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/framewire/eventstream/bedrock"
@@ -770,42 +772,68 @@ func buildReply(a *agentRequest, rule *Rule, f Faults, prompt string) (*bedrock.
 // the output is counted: every string value of the body (the system prompt, each message's
 // text, tool results, tool inputs and specifications, and the family's few settings and
 // role names, as a tokenizer counts its markup), at least one.
-func inputTokens(body []byte) int {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	type container struct{ object, wantKey bool }
-	var open []container
-	valueDone := func() {
-		if len(open) > 0 && open[len(open)-1].object {
-			open[len(open)-1].wantKey = true
+//
+// It scans the body in place: a long prompt is counted, not copied.
+func inputTokens(body []byte) int { return max(1, (stringValueRunes(body)+3)/4) }
+
+// stringValueRunes counts the characters of the string values (not the keys) of the JSON
+// text body.
+func stringValueRunes(body []byte) int {
+	n := 0
+	for i := 0; i < len(body); i++ {
+		if body[i] != '"' {
+			continue
 		}
+		end := i + 1 // the closing quote
+		for end < len(body) && body[end] != '"' {
+			if body[end] == '\\' {
+				end++
+			}
+			end++
+		}
+		next := end + 1
+		for next < len(body) && (body[next] == ' ' || body[next] == '\t' || body[next] == '\n' || body[next] == '\r') {
+			next++
+		}
+		if next >= len(body) || body[next] != ':' { // a value, not a key
+			n += jsonStringRunes(body[i+1 : min(end, len(body))])
+		}
+		i = end
+	}
+	return n
+}
+
+// jsonStringRunes counts the characters of the JSON string whose text between the quotes
+// is raw, as encoding/json decodes it: an escape is one character, a surrogate pair one,
+// each byte of invalid UTF-8 one.
+func jsonStringRunes(raw []byte) int {
+	hex4 := func(b []byte) rune {
+		if len(b) < 4 {
+			return -1
+		}
+		r, err := strconv.ParseUint(string(b[:4]), 16, 16)
+		if err != nil {
+			return -1
+		}
+		return rune(r)
 	}
 	n := 0
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			break
-		}
-		switch t := tok.(type) {
-		case json.Delim:
-			switch t {
-			case '{':
-				open = append(open, container{object: true, wantKey: true})
-			case '[':
-				open = append(open, container{})
-			default:
-				open = open[:len(open)-1]
-				valueDone()
+	for i := 0; i < len(raw); n++ {
+		switch {
+		case raw[i] != '\\':
+			_, size := utf8.DecodeRune(raw[i:])
+			i += size
+		case i+1 < len(raw) && raw[i+1] == 'u':
+			r := hex4(raw[i+2:])
+			i += 6
+			if utf16.IsSurrogate(r) && i+1 < len(raw) && raw[i] == '\\' && raw[i+1] == 'u' {
+				if utf16.DecodeRune(r, hex4(raw[i+2:])) != utf8.RuneError {
+					i += 6
+				}
 			}
-		case string:
-			if len(open) > 0 && open[len(open)-1].wantKey {
-				open[len(open)-1].wantKey = false
-				continue
-			}
-			n += runes(t)
-			valueDone()
 		default:
-			valueDone()
+			i += 2
 		}
 	}
-	return max(1, (n+3)/4)
+	return n
 }

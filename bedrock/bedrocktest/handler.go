@@ -313,7 +313,7 @@ func (h *handler) serve(x *exchange) {
 		x.fail(apiErr)
 		return
 	}
-	members := topMembersOf(body)
+	members, inTokens := topMembersOf(body), inputTokens(body)
 	// The reply is planned: the body goes (the journal has its copy), and a large one's
 	// memory goes back to the system, so that a client that stops reading holds its reply
 	// text and a frame, not its body too.
@@ -323,12 +323,13 @@ func (h *handler) serve(x *exchange) {
 		debug.FreeOSMemory()
 	}
 	p := plan{
-		family:  family,
-		model:   model,
-		prompt:  text,
-		reply:   reply,
-		members: members,
-		faults:  faults,
+		family:      family,
+		model:       model,
+		prompt:      text,
+		reply:       reply,
+		members:     members,
+		inputTokens: inTokens,
+		faults:      faults,
 	}
 	switch op {
 	case bedrock.OpInvokeWithResponseStream, bedrock.OpConverseStream:
@@ -414,6 +415,7 @@ type plan struct {
 	model, prompt string
 	reply         *bedrock.Reply // blocks and stop reason; the usage is filled in when sent
 	members       topMembers
+	inputTokens   int // estimated from the request body
 	faults        Faults
 }
 
@@ -424,7 +426,7 @@ func (p *plan) usage(start time.Time, frames int) bedrock.Usage {
 	first := time.Since(start) + p.faults.Delay + 150*time.Millisecond
 	total := first + time.Duration(max(frames-1, 0))*(p.faults.ChunkDelay+10*time.Millisecond)
 	return bedrock.Usage{
-		InputTokens:       inputTokens(p.req),
+		InputTokens:       p.inputTokens,
 		OutputTokens:      outputTokens(p.reply.Blocks),
 		FirstByteLatency:  first.Round(time.Millisecond),
 		InvocationLatency: total.Round(time.Millisecond),

@@ -6,8 +6,8 @@
 // # Operations
 //
 // POST /model/{modelId}/invoke-with-response-stream, /converse-stream, /invoke, /converse
-// and /invoke-with-bidirectional-stream (see Voice sessions). Routing uses the escaped path and the model ID label is percent-decoded, so model
-// IDs and ARNs with ':' and '/' work. Requests are checked with [bedrock.ValidateRequest];
+// and /invoke-with-bidirectional-stream (see Voice sessions). Routing uses the escaped path
+// and the model ID label is percent-decoded, so model IDs and ARNs with ':' and '/' work. Requests are checked with [bedrock.ValidateRequest];
 // errors are written with [bedrock.WriteAPIError], as the service writes them. Every response
 // carries an x-amzn-RequestId. Bodies over [MaxBodyBytes] are refused without being read to
 // the end.
@@ -69,6 +69,24 @@
 // request ID, frames sent and how the response ended, the last [Config.JournalSize] of them.
 // A Go test reads them with [Server.Requests]; a test in any language with GET
 // [JournalPath] ("/_mock/requests"), which DELETE empties.
+//
+// # Limits
+//
+// A server holds up under slow, stalled and hostile clients (see [Config] for each limit and
+// [DefaultReadTimeout] and the other defaults): a request's headers and whole body must
+// arrive within ReadTimeout of its first byte; a response write that makes no progress for
+// WriteTimeout ends the stream; a connection idle for IdleTimeout closes (HTTP/1.1 and
+// HTTP/2 alike; a stream in progress is not idle); at most MaxConns connections are open,
+// the others wait in the listen queue. Memory follows what is in flight: a reply is
+// generated one event at a time as it is sent and a non-streaming body written piece by
+// piece, the request body is dropped once the reply is planned, and after large bodies the
+// memory goes back to the operating system as soon as no request is in flight. The
+// requests that net/http refuses before any handler runs (a malformed path or header, a bad
+// Content-Length) are answered with the service's JSON errors on plain-text HTTP/1.1; over
+// TLS they keep net/http's plain-text 400, written where the server cannot rewrite it.
+// An exception= directive must name a member the operation can send
+// ([bedrock.StreamExceptions]); fail-attempts counts the attempts of a client that sends no
+// Amz-Sdk-Request header by operation, model and body within 60 seconds.
 //
 // # Authentication
 //

@@ -224,3 +224,22 @@ func TestHTTP2BadContentLength(t *testing.T) {
 		}
 	}
 }
+
+// TestLimitDefaults checks the limits a zero Config gets (the timeouts themselves are tested
+// above with short settings; waiting out the defaults would take minutes).
+func TestLimitDefaults(t *testing.T) {
+	srv := NewServer(Config{})
+	defer srv.Close()
+	hs := srv.srv
+	if hs.ReadHeaderTimeout != DefaultReadTimeout || hs.IdleTimeout != DefaultIdleTimeout || hs.HTTP2.WriteByteTimeout != DefaultWriteTimeout ||
+		hs.ReadTimeout != 0 || hs.WriteTimeout != 0 {
+		t.Errorf("server timeouts: read header %v, idle %v, HTTP/2 write byte %v, read %v, write %v",
+			hs.ReadHeaderTimeout, hs.IdleTimeout, hs.HTTP2.WriteByteTimeout, hs.ReadTimeout, hs.WriteTimeout)
+	}
+	if n := cap(srv.Listener.(*limitListener).sem); n != DefaultMaxConns {
+		t.Errorf("connection limit %d, want %d", n, DefaultMaxConns)
+	}
+	if DefaultReadTimeout != 30*time.Second || DefaultWriteTimeout != 30*time.Second || DefaultIdleTimeout != 60*time.Second || DefaultMaxConns != 4096 {
+		t.Error("the documented defaults changed")
+	}
+}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -110,19 +112,47 @@ func loadClient(n int) *http.Client {
 	return &http.Client{Transport: tr}
 }
 
+// holdStalled opens n connections to srv that stall, as slow or broken clients do, and
+// keeps them open until the test ends: a third send half their headers, a third a body
+// shorter than their Content-Length, a third ask for a long stream and never read it (with
+// a small receive buffer, so that the server's writes block).
+func holdStalled(t *testing.T, srv *Server, n int) {
+	t.Helper()
+	head := "POST /model/" + claude + "/invoke-with-response-stream HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+	long := claudeBody(strings.Repeat("a long reply that nobody reads ", 2000))
+	for i := range n {
+		c, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		switch i % 3 {
+		case 0:
+			io.WriteString(c, head)
+		case 1:
+			io.WriteString(c, head+"Content-Length: 1000\r\n\r\n{\"messages\":")
+		case 2:
+			c.(*net.TCPConn).SetReadBuffer(4096)
+			io.WriteString(c, head+"Content-Length: "+strconv.Itoa(len(long))+"\r\n\r\n"+long)
+		}
+	}
+}
+
 // TestThousandConcurrentStreams opens 1,000 streams at once on loopback (client and server in
-// this process) and checks that they all complete and that the heap stays bounded.
+// this process) while 200 stalled connections are held open, and checks that the streams all
+// complete and that the heap stays bounded.
 func TestThousandConcurrentStreams(t *testing.T) {
 	if testing.Short() {
 		t.Skip("1,000 streams: skipped in -short mode")
 	}
-	const n = 1000
+	const n, stalled = 1000, 200
 	srv := NewServer(Config{})
 	defer srv.Close()
 	c := loadClient(n)
 	defer c.CloseIdleConnections()
 	runtime.GC()
 	s := startSampler()
+	holdStalled(t, srv, stalled)
 	start := time.Now()
 	err := runStreams(t, srv, c, n)
 	elapsed := time.Since(start)
@@ -130,8 +160,11 @@ func TestThousandConcurrentStreams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%d concurrent streams in %v: %.0f streams/s, peak heap in use %.1f MiB, peak goroutines %d",
-		n, elapsed.Round(time.Millisecond), n/elapsed.Seconds(), heap, goroutines)
+	t.Logf("%d concurrent streams with %d stalled connections held in %v: %.0f streams/s, peak heap in use %.1f MiB, peak goroutines %d",
+		n, stalled, elapsed.Round(time.Millisecond), n/elapsed.Seconds(), heap, goroutines)
+	if open := srv.openConns(); open < stalled {
+		t.Errorf("%d connections open after the streams, want the %d stalled ones still held", open, stalled)
+	}
 	// Both ends of 1,000 connections live in this process; measured here, about 70 KiB a
 	// stream. The bound catches anything that grows with the stream's length or leaks.
 	if heap > 192 {

@@ -612,6 +612,7 @@ func TestInputTokens(t *testing.T) {
 		`{}`:                       1,
 		`not json`:                 1,
 		`{"inputText":"abcdefgh"}`: 2, // keys are not counted
+		`{"x":"\u00e9\u00e9\u00e9\u00e9\"ab\\cd","y":["é世"]}`: (4 + 1 + 2 + 1 + 2 + 2 + 3) / 4,
 		`{"messages":[{"role":"user","content":[{"text":"abcd"}]},{"role":"assistant","content":[{"toolUse":{"toolUseId":"ab","name":"cd","input":{"k":"efgh"}}}]}],"system":[{"text":"ijkl"}]}`: (4 + 4 + 4 + 9 + 4 + 4 + 3) / 4,
 	} {
 		if got := inputTokens([]byte(body)); got != want {

@@ -31,7 +31,7 @@ const (
 	EndComplete  = "complete"  // the whole response was sent
 	EndError     = "error"     // an error response (status 4xx or 5xx) was sent
 	EndException = "exception" // the stream ended with an exception event
-	EndAborted   = "aborted"   // the response was cut off on purpose (a truncate directive)
+	EndAborted   = "aborted"   // the response was cut off: a truncate directive, or a request not whole within the read timeout
 	EndCanceled  = "canceled"  // the client went away or the server closed first
 	EndInFlight  = ""          // the response has not ended yet
 )

@@ -38,7 +38,8 @@ func dial(t *testing.T, srv *Server) net.Conn {
 // of its first byte, whatever the client holds back.
 func TestReadTimeout(t *testing.T) {
 	const rt = 300 * time.Millisecond
-	srv := NewServer(Config{ReadTimeout: rt})
+	logged := make(chan LogEntry, 10)
+	srv := NewServer(Config{ReadTimeout: rt, Log: func(e LogEntry) { logged <- e }})
 	defer srv.Close()
 	head := "POST /model/" + claude + "/invoke HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
 	for _, tc := range []struct{ name, first, later string }{
@@ -58,6 +59,18 @@ func TestReadTimeout(t *testing.T) {
 		closedWithin(t, tc.name, c, 3*time.Second)
 		if d := time.Since(start); d < rt || d > rt+time.Second {
 			t.Errorf("%s: closed after %v, want about %v", tc.name, d, rt)
+		}
+	}
+
+	// The three requests whose headers arrived were logged as cut.
+	for range 3 {
+		if e := <-logged; !e.Aborted || e.Status != 0 {
+			t.Errorf("log entry of a request cut by the read timeout: %+v", e)
+		}
+	}
+	for _, r := range srv.Requests() {
+		if r.End != EndAborted {
+			t.Errorf("journal: a request cut by the read timeout ended %q", r.End)
 		}
 	}
 

@@ -98,7 +98,7 @@ type LogEntry struct {
 	Frames    int           // event stream frames sent, whole or cut off
 	Duration  time.Duration // until the response ended
 	RequestID string        // the x-amzn-RequestId sent
-	Aborted   bool          // the connection or stream was cut on purpose (truncate directive)
+	Aborted   bool          // the connection or stream was cut: truncate directive, or a request not whole within the read timeout
 
 	// Voice sessions only: user turns answered, input frames read and how the session
 	// ended ("end frame", "request ended after sessionEnd", "validationException: ...").

@@ -6,7 +6,7 @@
 #
 # Environment: COUNT (rounds, default 10), BENCHTIME (per benchmark per round, default 200ms),
 # BENCH (benchmark regexp, default .), OUT (results directory, default results).
-# About 8 minutes on a 2-core machine with the defaults.
+# About 5 minutes on a 2-core machine with the defaults.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 

@@ -54,7 +54,8 @@ const (
 	// msgInvalidInput is the service's answer to a stream that ends before sessionEnd
 	// without the end frame.
 	msgInvalidInput = "Invalid input request, please fix your input and try again."
-	// msgIdle is the service's message when no input arrives in time.
+	// msgIdle ends a session when no input arrives in time (the mock's choice: the
+	// service's own message is not documented).
 	msgIdle = "Timed out waiting for input events"
 )
 

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -347,8 +348,9 @@ func TestGoSDKVoiceSessionAgainstServe(t *testing.T) {
 	if !errors.As(err, &ve) || aws.ToString(ve.Message) != "Timed out waiting for input events" || time.Since(start) > 5*time.Second {
 		t.Errorf("idle: %T %v after %v", err, err, time.Since(start))
 	}
-	want := `POST InvokeModelWithBidirectionalStream model=amazon.nova-sonic-v1:0 status=200`
-	waitFor(t, func() bool {
-		return strings.Contains(stderr.String(), want) && strings.Contains(stderr.String(), `turns=1 frames-in=8 end="validationException: Timed out waiting for input events"`)
-	}, "log line", stderr)
+	// The README shows this line: 22 events of the turn (8 of them the tone's audio) and the
+	// exception.
+	want := regexp.MustCompile(`POST InvokeModelWithBidirectionalStream model=amazon\.nova-sonic-v1:0 status=200 frames=23 duration=\S+ ` +
+		`proto=HTTP/2\.0 request-id=\S+ turns=1 frames-in=8 end="validationException: Timed out waiting for input events"`)
+	waitFor(t, func() bool { return want.MatchString(stderr.String()) }, "log line", stderr)
 }

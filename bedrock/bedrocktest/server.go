@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -171,8 +172,12 @@ func NewTLSServer(cfg Config) *Server {
 
 // Start listens on addr ("127.0.0.1:0" picks a free port) and serves in the background:
 // HTTP/1.1 and h2c when useTLS is false; HTTPS with HTTP/2 (ALPN) and HTTP/1.1 and a
-// self-signed certificate when it is true.
+// self-signed certificate when it is true. An empty addr is an error: net.Listen would take
+// it for every interface.
 func Start(addr string, useTLS bool, cfg Config) (*Server, error) {
+	if addr == "" {
+		return nil, errors.New("bedrocktest: empty listen address; give HOST:PORT (127.0.0.1:0 picks a free port)")
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("bedrocktest: %w", err)

@@ -10,11 +10,10 @@ type Encoder struct {
 	// last holds the headers of a recent frame, and block their encoded block (nil when there
 	// is none). Their names are those of the last frame encoded, and were checked: a frame
 	// with the same names needs only its values checked, and a frame whose values are equal
-	// too reuses the block. Names and string values are the
-	// caller's (immutable) strings; byte values point into block, never into the caller's
-	// memory. While header values keep changing only one frame in 16 is copied here (misses
-	// counts those frames): a frame that repeats an older frame's headers reuses that frame's
-	// block as correctly.
+	// too reuses the block. Names and string values are the caller's (immutable) strings;
+	// byte values point into block, never into the caller's memory. While header values keep
+	// changing only one frame in 16 is copied here (misses counts those frames): a frame that
+	// repeats an older frame's headers reuses that frame's block as correctly.
 	last   []Header
 	block  []byte
 	misses int

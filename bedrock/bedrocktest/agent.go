@@ -41,13 +41,11 @@ type agentRequest struct {
 	choice     string // "", "auto", "any" or "tool"
 	choiceName string
 
-	// results are the tool results of the last user message; issued maps the tool use IDs
-	// of the assistant message before it to tool names.
+	// results are the tool results of the last user message, each matched to a call of
+	// the assistant message before it.
 	results []toolResult
-	issued  map[string]string
 
 	thinking bool
-	budget   int
 
 	maxTokens int // 0: no limit given
 	stopSeqs  []string
@@ -314,7 +312,6 @@ func parseAgent(op bedrock.Operation, family bedrock.Family, h http.Header, body
 			}
 		}
 	}
-	a.issued = prev
 	var unknown []string
 	for _, b := range msgs[last].blocks {
 		if b.Type != "tool_result" {
@@ -381,7 +378,6 @@ func (a *agentRequest) parseMistralChat(body []byte) *bedrock.APIError {
 			issued[c.ID] = c.Function.Name
 		}
 	}
-	a.issued = issued
 	for i, m := range req.Messages[first:] {
 		name, ok := issued[m.ToolCallID]
 		if !ok {
@@ -414,7 +410,7 @@ func (a *agentRequest) setThinking(t *thinkingConfig) *bedrock.APIError {
 	if a.maxTokens > 0 && a.maxTokens <= t.BudgetTokens {
 		return validation("`max_tokens` must be greater than `thinking.budget_tokens`.")
 	}
-	a.thinking, a.budget = true, t.BudgetTokens
+	a.thinking = true
 	return nil
 }
 
@@ -494,7 +490,6 @@ func parseConverse(body []byte) (*agentRequest, *bedrock.APIError) {
 			}
 		}
 	}
-	a.issued = prev
 	for j, b := range msgs[last] {
 		if b.ToolResult == nil {
 			continue

@@ -133,38 +133,40 @@ func TestWriteTimeout(t *testing.T) {
 // TestIdleTimeout checks that idle connections close, on HTTP/1.1 and HTTP/2, and that a
 // stream in progress is not idle.
 func TestIdleTimeout(t *testing.T) {
-	const it = 200 * time.Millisecond
-	for _, useTLS := range []bool{false, true} {
-		srv, err := Start("127.0.0.1:0", useTLS, Config{IdleTimeout: it})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer srv.Close()
-		clients := map[string]*http.Client{"http1": srv.Client()}
-		if useTLS {
-			clients = map[string]*http.Client{"h2": srv.Client()}
-		} else {
-			clients["h2c"] = h2cClient()
-		}
-		for name, c := range clients {
-			// A stream that lasts three idle timeouts completes.
-			resp := post(t, c, srv.URL, claude, "converse-stream", converseBody("a b c d e f g h i [[mock chunk-delay=120ms]]"))
+	const it = 150 * time.Millisecond
+	for _, tc := range []struct {
+		name   string
+		useTLS bool
+	}{{"http1", false}, {"h2c", false}, {"h2", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // an HTTP/2 server waits a second for the client after its GOAWAY
+			srv, err := Start("127.0.0.1:0", tc.useTLS, Config{IdleTimeout: it})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			c := srv.Client() // HTTP/1.1 in plain text, HTTP/2 over TLS
+			if tc.name == "h2c" {
+				c = h2cClient()
+			}
+			defer c.CloseIdleConnections()
+			// A stream that lasts nearly three idle timeouts completes.
+			resp := post(t, c, srv.URL, claude, "converse-stream", converseBody("a b c d e f g h i [[mock chunk-delay=70ms]]"))
 			evs, complete, err := readStream(t, resp)
-			if err != nil || !complete || len(evs) != 7 {
-				t.Errorf("%s: slow stream: %d events, complete %v, %v", name, len(evs), complete, err)
+			if err != nil || !complete || len(evs) != 7 || resp.ProtoMajor != map[bool]int{false: 1, true: 2}[tc.name != "http1"] {
+				t.Errorf("slow stream: %d events, complete %v, %v, %s", len(evs), complete, err, resp.Proto)
 			}
 			if open := srv.openConns(); open != 1 {
-				t.Errorf("%s: %d connections open after a request", name, open)
+				t.Errorf("%d connections open after a request", open)
 			}
 			deadline := time.Now().Add(3 * time.Second)
 			for srv.openConns() > 0 && time.Now().Before(deadline) {
 				time.Sleep(10 * time.Millisecond)
 			}
 			if open := srv.openConns(); open != 0 {
-				t.Errorf("%s: idle connection still open after %v", name, 3*time.Second)
+				t.Errorf("idle connection still open after %v", 3*time.Second)
 			}
-			c.CloseIdleConnections()
-		}
+		})
 	}
 }
 

@@ -335,3 +335,48 @@ test("parallel tool use, a maxTokens cut and a guardrail intervention", async ()
     c.destroy();
   }
 });
+
+test("an agent loop over InvokeModelWithResponseStream with Claude's messages ends with the tool's output", async () => {
+  const c = client();
+  try {
+    const tools = [
+      { name: "get_time", input_schema: { type: "object", properties: { zone: { type: "string", default: "UTC" } }, required: ["zone"] } },
+    ];
+    const messages = [{ role: "user", content: "What time is it? [[mock tool=get_time]]" }];
+    const decoder = new TextDecoder();
+    let final;
+    for (let turn = 0; ; turn++) {
+      assert.ok(turn < 3, "the loop did not end");
+      const out = await c.send(
+        new InvokeModelWithResponseStreamCommand({
+          modelId: MODEL,
+          contentType: "application/json",
+          body: JSON.stringify({ anthropic_version: "bedrock-2023-05-31", max_tokens: 1024, messages, tools }),
+        }),
+      );
+      const blocks = [];
+      let text = "";
+      let stop;
+      for await (const ev of out.body) {
+        const j = JSON.parse(decoder.decode(ev.chunk.bytes));
+        if (j.type === "content_block_start") blocks[j.index] = { ...j.content_block, json: "" };
+        if (j.type === "content_block_delta" && j.delta.type === "text_delta") text += j.delta.text;
+        if (j.type === "content_block_delta" && j.delta.type === "input_json_delta") blocks[j.index].json += j.delta.partial_json;
+        if (j.type === "message_delta") stop = j.delta.stop_reason;
+      }
+      if (stop !== "tool_use") {
+        final = text;
+        break;
+      }
+      const calls = blocks.filter((b) => b.type === "tool_use").map((b) => ({ type: "tool_use", id: b.id, name: b.name, input: JSON.parse(b.json) }));
+      messages.push({ role: "assistant", content: calls });
+      messages.push({
+        role: "user",
+        content: calls.map((call) => ({ type: "tool_result", tool_use_id: call.id, content: TOOLS[call.name](call.input) })),
+      });
+    }
+    assert.equal(final, "09:30 in UTC");
+  } finally {
+    c.destroy();
+  }
+});

@@ -331,7 +331,7 @@ func TestGoSDKVoiceSessionErrors(t *testing.T) {
 // line says how the session ended.
 func TestGoSDKVoiceSessionAgainstServe(t *testing.T) {
 	_, out, stderr := startServe(t, buildCommand(t), "-addr", "127.0.0.1:0", "-credentials", "AKIDTEST:s3cr3t",
-		"-session-idle-timeout", "300ms", "-session-timeout", "1m")
+		"-session-idle-timeout", "1s", "-session-timeout", "1m")
 	if !out.Scan() {
 		t.Fatalf("no first line; stderr: %s", stderr)
 	}
@@ -345,7 +345,7 @@ func TestGoSDKVoiceSessionAgainstServe(t *testing.T) {
 	start := time.Now()
 	_, err := v.recv(false)
 	var ve *types.ValidationException
-	if !errors.As(err, &ve) || aws.ToString(ve.Message) != "Timed out waiting for input events" || time.Since(start) > 5*time.Second {
+	if !errors.As(err, &ve) || aws.ToString(ve.Message) != "Timed out waiting for input events" || time.Since(start) > 6*time.Second {
 		t.Errorf("idle: %T %v after %v", err, err, time.Since(start))
 	}
 	// The README shows this line: 22 events of the turn (8 of them the tone's audio) and the

@@ -81,3 +81,25 @@ func TestInputTokensScan(t *testing.T) {
 		}
 	}
 }
+
+// FuzzInPlaceJSON checks the two places that read or write JSON text without encoding/json's
+// copies against encoding/json: the characters counted in a body's string values, and a
+// lazy body holding the input as a long string.
+func FuzzInPlaceJSON(f *testing.F) {
+	f.Add(`{"a":"\ud83d\ude00","b":["\ud83d","x\u00e9"]}`)
+	f.Add("{\"k\":\"\xff é\"}")
+	f.Add(`["top",{"key":"v"}]`)
+	f.Fuzz(func(t *testing.T, s string) {
+		if json.Valid([]byte(s)) {
+			if got, want := stringValueRunes([]byte(s)), decodedStringValueRunes([]byte(s)); got != want {
+				t.Errorf("stringValueRunes(%q) = %d, encoding/json gives %d", s, got, want)
+			}
+		}
+		long := strings.Repeat(s, escapePiece/max(len(s), 1)+2)
+		lb := &lazyBody{}
+		lb.skeleton = mustJSON(obj{"a": lb.str(long), "b": lb.str(s)})
+		if got, want := lb.bytes(), mustJSON(obj{"a": long, "b": s}); !bytes.Equal(got, want) || lb.len() != len(want) {
+			t.Errorf("lazy body of %q differs from encoding/json", s)
+		}
+	})
+}

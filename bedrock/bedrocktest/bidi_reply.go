@@ -7,6 +7,7 @@ import (
 	"errors"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/framewire/eventstream/bedrock"
@@ -330,7 +331,7 @@ func speechTokens(n, rate int) int {
 // tone is the audio of a text turn: 440 Hz, 16-bit little-endian mono at rate, 60 ms a
 // word, from 300 ms to 3 s.
 func tone(rate int, text string) []byte {
-	d := time.Duration(len(wordsOf(text))) * 60 * time.Millisecond
+	d := time.Duration(len(strings.Fields(text))) * 60 * time.Millisecond
 	d = min(max(d, 300*time.Millisecond), 3*time.Second)
 	n := int(int64(rate) * int64(d) / int64(time.Second))
 	b := make([]byte, 2*n)
@@ -340,23 +341,4 @@ func tone(rate int, text string) []byte {
 		b[2*i+1] = byte(uint16(v) >> 8)
 	}
 	return b
-}
-
-func wordsOf(s string) []string {
-	var out []string
-	start := -1
-	for i, r := range s {
-		space := r == ' ' || r == '\t' || r == '\n' || r == '\r'
-		if !space && start < 0 {
-			start = i
-		}
-		if space && start >= 0 {
-			out = append(out, s[start:i])
-			start = -1
-		}
-	}
-	if start >= 0 {
-		out = append(out, s[start:])
-	}
-	return out
 }

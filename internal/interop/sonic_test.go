@@ -354,3 +354,27 @@ func TestGoSDKVoiceSessionAgainstServe(t *testing.T) {
 		`proto=HTTP/2\.0 request-id=\S+ turns=1 frames-in=8 end="validationException: Timed out waiting for input events"`)
 	waitFor(t, func() bool { return want.MatchString(stderr.String()) }, "log line", stderr)
 }
+
+// TestGoSDKVoiceSessionTLS holds a session over HTTPS, HTTP/2 negotiated by TLS, with a
+// client that trusts the server's certificate.
+func TestGoSDKVoiceSessionTLS(t *testing.T) {
+	srv := bedrocktest.NewTLSServer(bedrocktest.Config{Credentials: []sigv4.Credentials{{AccessKeyID: "AKIDTEST", SecretAccessKey: "s3cr3t"}}})
+	defer srv.Close()
+	c := bedrockruntime.New(bedrockruntime.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(srv.URL),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "s3cr3t", ""),
+		HTTPClient:   srv.Client(),
+	})
+	v := openVoice(t, c)
+	v.start()
+	v.text("USER", true, "Over TLS, please.")
+	r, err := v.recv(false)
+	if err != nil || r.final != "Over TLS, please." || len(r.audio) == 0 {
+		t.Fatalf("%+v, %v", r, err)
+	}
+	v.end()
+	if err := v.stream.Close(); err != nil {
+		t.Error(err)
+	}
+}

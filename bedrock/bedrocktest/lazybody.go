@@ -53,12 +53,7 @@ func (b *lazyBody) walk(emit func([]byte) error) error {
 		j := bytes.Index(rest, []byte(escapedEnd))
 		n, _ := strconv.Atoi(string(rest[:j]))
 		for s := b.texts[n]; s != ""; {
-			cut := min(len(s), escapePiece)
-			// Cut before a rune, not inside: at most three bytes back (invalid UTF-8 is
-			// escaped byte by byte, wherever it is cut).
-			for back := 0; cut < len(s) && back < utf8.UTFMax-1 && !utf8.RuneStart(s[cut]); back++ {
-				cut--
-			}
+			cut := safeCut(s, escapePiece)
 			q, _ := json.Marshal(s[:cut]) // a string always marshals
 			if err := emit(q[1 : len(q)-1]); err != nil {
 				return err
@@ -67,6 +62,31 @@ func (b *lazyBody) walk(emit func([]byte) error) error {
 		}
 		sk = rest[j+len(escapedEnd)-1:] // from the closing quote
 	}
+}
+
+// safeCut returns the largest position at most cut (or len(s)) where s can be split without
+// changing how encoding/json escapes it: a boundary of s's decoding into runes and invalid
+// bytes, so that no valid rune is cut in two. A rune-start byte always begins a boundary; in
+// a run of continuation bytes, only the first three can belong to a valid rune.
+func safeCut(s string, cut int) int {
+	if cut >= len(s) {
+		return len(s)
+	}
+	r := cut
+	for r > 0 && cut-r < 2*utf8.UTFMax && !utf8.RuneStart(s[r]) {
+		r--
+	}
+	if r > 0 && !utf8.RuneStart(s[r]) {
+		return cut // deep in a run of continuation bytes, each of which is invalid alone
+	}
+	for r < cut {
+		_, n := utf8.DecodeRuneInString(s[r:])
+		if r+n > cut {
+			break
+		}
+		r += n
+	}
+	return r
 }
 
 // len returns the length of the body.

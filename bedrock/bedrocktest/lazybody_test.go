@@ -3,8 +3,10 @@ package bedrocktest
 import (
 	"bytes"
 	"encoding/json"
+	"math/rand/v2"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // TestLazyBody checks that a lazy body is byte for byte what encoding/json writes for the
@@ -33,6 +35,30 @@ func TestLazyBody(t *testing.T) {
 		}
 		if !json.Valid(got) {
 			t.Errorf("text %d: not JSON", i)
+		}
+	}
+}
+
+// TestSafeCut checks that splitting a string where safeCut says never changes how
+// encoding/json escapes it, for runs of valid, cut and stray UTF-8 bytes.
+func TestSafeCut(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	parts := []string{"a", "é", "世", "😀", "\x84", "\xee", "\xf0\x9f", "\xff", "\u2028", "<"}
+	inner := func(s string) string { q, _ := json.Marshal(s); return string(q[1 : len(q)-1]) }
+	for range 2000 {
+		var b strings.Builder
+		for range rng.IntN(24) {
+			b.WriteString(parts[rng.IntN(len(parts))])
+		}
+		s := b.String()
+		for cut := 1; cut <= len(s); cut++ {
+			c := safeCut(s, cut)
+			if c > cut || (c == 0 && cut >= utf8.UTFMax) {
+				t.Fatalf("safeCut(%q, %d) = %d", s, cut, c)
+			}
+			if got, want := inner(s[:c])+inner(s[c:]), inner(s); got != want {
+				t.Fatalf("safeCut(%q, %d) = %d splits the escaping: %s, want %s", s, cut, c, got, want)
+			}
 		}
 	}
 }

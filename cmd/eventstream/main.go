@@ -46,10 +46,10 @@ dump, encode and verify take FILE arguments and read standard input when none (o
 is given. "eventstream COMMAND -h" describes a command.
 Exit status: 0 success, 1 bad input or I/O error, 2 usage error.
 
-Examples:
+Examples, from the repository root:
   eventstream dump testdata/corpus/bedrock-chunks.bin
-  eventstream dump capture.bin | eventstream encode > copy.bin
-  eventstream verify capture.bin
+  eventstream dump testdata/corpus/bedrock-chunks.bin | eventstream encode > copy.bin
+  eventstream verify copy.bin
 `
 
 // commandUsage describes dump, encode and verify, for their -h.

@@ -14,9 +14,10 @@ import (
 	"github.com/framewire/eventstream/bedrock/bedrocktest"
 )
 
-const serveUsage = `Usage: eventstream serve [-addr HOST:PORT] [-tls] [-credentials AKID:SECRET | -credentials-file FILE] [-bearer TOKEN] [-scenario FILE]
-       [-session-timeout D] [-session-idle-timeout D] [-session-max-frame BYTES]
+const serveUsage = `Usage: eventstream serve [-addr HOST:PORT] [-tls] [-credentials AKID:SECRET[:TOKEN] | -credentials-file FILE]
+       [-bearer TOKEN] [-scenario FILE] [-journal-size N]
        [-read-timeout D] [-write-timeout D] [-idle-timeout D] [-max-conns N]
+       [-session-timeout D] [-session-idle-timeout D] [-session-max-frame BYTES]
 
 Serve the Amazon Bedrock Runtime API locally for tests (package bedrock/bedrocktest):
 POST /model/{modelId}/invoke, /invoke-with-response-stream, /converse, /converse-stream,
@@ -24,8 +25,9 @@ and voice sessions (Amazon Nova Sonic) on /invoke-with-bidirectional-stream over
 Replies echo the last user message; [[mock ...]] directives in the prompt inject faults.
 GET /_mock/requests returns the last requests (-journal-size) as JSON (filter with
 ?operation= and ?model=), credentials redacted; DELETE /_mock/requests clears them.
-The first line on standard output holds the base URL; one line per request goes to
-standard error. SIGINT or SIGTERM stops the server.
+The first line on standard output is "eventstream serve: listening on URL" (with -tls,
+the second names the CA file); one line per request goes to standard error. SIGINT or
+SIGTERM stops the server.
 
 Credentials (ACCESS_KEY_ID:SECRET_ACCESS_KEY, or with :SESSION_TOKEN added) come from
 -credentials, from -credentials-file (the file may end in one newline) or, when neither

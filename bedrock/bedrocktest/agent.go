@@ -735,16 +735,9 @@ func buildReply(a *agentRequest, rule *Rule, f Faults, prompt string) (*bedrock.
 			r.Blocks = append(r.Blocks, bedrock.Block{Text: ruleReply})
 		}
 		for _, t := range calls {
-			var input []byte
-			if rule != nil && rule.ToolInput != nil {
-				var b bytes.Buffer
-				json.Compact(&b, rule.ToolInput) // checked by ParseScenario
-				input = b.Bytes()
-			} else {
-				var err error
-				if input, err = ExampleInput(t.schema); err != nil {
-					return nil, validation("%v (tool %q); give its input with a scenario rule's tool_input", err, t.name)
-				}
+			input, err := rule.toolInput(t.schema)
+			if err != nil {
+				return nil, validation("%v (tool %q); give its input with a scenario rule's tool_input", err, t.name)
 			}
 			r.Blocks = append(r.Blocks, bedrock.Block{Kind: bedrock.ToolUseBlock, ToolUseID: a.toolUseID(), ToolName: t.name, Input: string(input)})
 		}

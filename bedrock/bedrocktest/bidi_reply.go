@@ -1,7 +1,6 @@
 package bedrocktest
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -105,19 +104,13 @@ func (s *session) turn(p *sonicPrompt, words string, audio []byte, inSpeech int,
 		if tool == nil {
 			return invalid("The directive tool=%s names no tool of the toolConfiguration of prompt %q.", faults.Tool, p.name)
 		}
-		var input []byte
-		if rule != nil && rule.ToolInput != nil {
-			var b bytes.Buffer
-			json.Compact(&b, rule.ToolInput) // checked by ParseScenario
-			input = b.Bytes()
-		} else {
-			schema := []byte(tool.InputSchema.JSON)
-			if len(schema) == 0 {
-				schema = []byte("{}")
-			}
-			if input, err = ExampleInput(schema); err != nil {
-				return invalid("The inputSchema of tool %q: %v", tool.Name, err)
-			}
+		schema := []byte(tool.InputSchema.JSON)
+		if len(schema) == 0 {
+			schema = []byte("{}")
+		}
+		input, err := rule.toolInput(schema)
+		if err != nil {
+			return invalid("The inputSchema of tool %q: %v", tool.Name, err)
 		}
 		id := newRequestID()
 		contentID := newRequestID()

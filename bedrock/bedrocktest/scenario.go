@@ -173,3 +173,14 @@ func globMatch(pattern, s string) bool {
 	}
 	return len(s) >= len(last) && strings.HasSuffix(s, last)
 }
+
+// toolInput returns the input of a call of a tool whose input schema is schema: the rule's
+// tool_input, compacted, when r has one, or else the value ExampleInput makes from schema.
+func (r *Rule) toolInput(schema []byte) ([]byte, error) {
+	if r != nil && r.ToolInput != nil {
+		var b bytes.Buffer
+		json.Compact(&b, r.ToolInput) // checked by ParseScenario
+		return b.Bytes(), nil
+	}
+	return ExampleInput(schema)
+}

@@ -68,7 +68,8 @@
 // Authorization and X-Amz-Security-Token redacted), body (up to [MaxJournalBody]), status,
 // request ID, frames sent and how the response ended, the last [Config.JournalSize] of them.
 // A Go test reads them with [Server.Requests]; a test in any language with GET
-// [JournalPath] ("/_mock/requests"), which DELETE empties.
+// [JournalPath] ("/_mock/requests", filtered by the query parameters operation and model),
+// which DELETE empties.
 //
 // # Limits
 //

@@ -3,8 +3,12 @@ package bedrocktest
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
+	"strconv"
 	"sync"
 	"time"
+
+	"github.com/framewire/eventstream/bedrock"
 )
 
 // Journal limits.
@@ -162,18 +166,35 @@ func (j *journal) clear() {
 	j.start, j.n, j.bytes = 0, 0, 0
 }
 
-// serveHTTP answers JournalPath.
+// serveHTTP answers JournalPath. Its errors are shaped as the service's: a query that
+// cannot be parsed or names another parameter than operation and model (a filter misspelt
+// would otherwise match everything) is a ValidationException, another method 405.
 func (j *journal) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	fail := func(e *bedrock.APIError) {
+		w.Header().Set("X-Amzn-Requestid", newRequestID())
+		bedrock.WriteAPIError(w, e)
+	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
-		q := r.URL.Query()
+		q, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil {
+			fail(bedrock.NewAPIError(bedrock.ErrValidation, "bedrocktest: "+JournalPath+": malformed query: "+err.Error()))
+			return
+		}
+		for k := range q {
+			if k != "operation" && k != "model" {
+				fail(bedrock.NewAPIError(bedrock.ErrValidation, "bedrocktest: "+JournalPath+": unknown query parameter "+
+					strconv.Quote(k)+"; the filters are operation and model"))
+				return
+			}
+		}
 		op, model := q.Get("operation"), q.Get("model")
 		list := j.list(func(e *Request) bool {
 			return (op == "" || e.Operation == op) && (model == "" || e.Model == model)
 		})
 		b, err := json.Marshal(list)
 		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
+			fail(&bedrock.APIError{Name: bedrock.ErrInternalServer, StatusCode: http.StatusInternalServerError, Message: err.Error()})
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
@@ -183,7 +204,8 @@ func (j *journal) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 	default:
 		w.Header().Set("Allow", "GET, HEAD, DELETE")
-		http.Error(w, "bedrocktest: "+JournalPath+" takes GET or DELETE", http.StatusMethodNotAllowed)
+		fail(&bedrock.APIError{Name: "UnknownOperationException", StatusCode: http.StatusMethodNotAllowed,
+			Message: "bedrocktest: " + JournalPath + " takes GET or DELETE, not " + r.Method})
 	}
 }
 

@@ -197,6 +197,8 @@ func Start(addr string, useTLS bool, cfg Config) (*Server, error) {
 			h.ServeHTTP(w, r)
 		}),
 		Protocols: &protos,
+		// "OPTIONS *" reaches the handler, which answers it as an unknown operation.
+		DisableGeneralOptionsHandler: true,
 		// The handler bounds the body by the same time, counted from the request's first
 		// byte (see serverConn); Server.ReadTimeout would also cut the streams that last
 		// longer.

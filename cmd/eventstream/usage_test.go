@@ -2,8 +2,10 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"io"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -101,5 +103,34 @@ func TestUsageExamples(t *testing.T) {
 	}
 	if r := shell(t, bin, dir, "cmp copy.bin testdata/corpus/bedrock-chunks.bin"); r.code != 0 {
 		t.Errorf("dump | encode did not reproduce the file: %s", r.stdout)
+	}
+}
+
+// TestServeTLSLines checks what serve -tls prints: the https URL, then the CA file, which
+// exists and holds a PEM certificate while serve runs.
+func TestServeTLSLines(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan int)
+	go func() {
+		code := serve(ctx, []string{"-tls", "-addr", "127.0.0.1:0"}, pw, io.Discard)
+		pw.Close()
+		done <- code
+	}()
+	br := bufio.NewReader(pr)
+	first, err1 := br.ReadString('\n')
+	second, err2 := br.ReadString('\n')
+	ca, caErr := os.ReadFile(strings.TrimSuffix(strings.TrimPrefix(second, "eventstream serve: CA certificate in "), "\n"))
+	cancel()
+	go io.Copy(io.Discard, pr)
+	if code := <-done; code != 0 || err1 != nil || err2 != nil {
+		t.Fatalf("serve -tls: exit %d, read %v, %v", code, err1, err2)
+	}
+	if !regexp.MustCompile(`^eventstream serve: listening on https://127\.0\.0\.1:\d+\n$`).MatchString(first) {
+		t.Errorf("first line %q", first)
+	}
+	if !strings.HasPrefix(second, "eventstream serve: CA certificate in ") || caErr != nil || !bytes.HasPrefix(ca, []byte("-----BEGIN CERTIFICATE-----")) {
+		t.Errorf("second line %q: %v, %.40q", second, caErr, ca)
 	}
 }

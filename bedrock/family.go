@@ -17,12 +17,17 @@ const (
 	FamilyTitan   Family = "amazon.titan"     // Amazon Titan Text
 	FamilyLlama   Family = "meta.llama"       // Meta Llama
 	FamilyMistral Family = "mistral"          // Mistral, text completion shape ("outputs")
-	FamilyCohere  Family = "cohere"           // Cohere Command ("generations")
+	FamilyCohere  Family = "cohere"           // Cohere Command ("generations"), and Command R's chat events
 	FamilyNova    Family = "amazon.nova"      // Amazon Nova (Converse-shaped events keyed by name)
 
 	// FamilyMistralChat is Mistral's chat completion shape ("choices"), which chat-tuned
 	// Mistral models stream. FamilyOf never returns it: the model ID does not tell.
 	FamilyMistralChat Family = "mistral.chat"
+	// FamilyCohereChat is Cohere Command R's chat shape (a request with "message"; events
+	// "stream-start", "text-generation", "tool-calls-generation", "stream-end"). FamilyOf
+	// never returns it: Command and Command R models share the "cohere" prefix, and
+	// TextDelta reads both shapes for FamilyCohere.
+	FamilyCohereChat Family = "cohere.chat"
 	// FamilyConverse stands for ConverseStream events: TextDelta reads a contentBlockDelta
 	// event's JSON. FamilyOf never returns it.
 	FamilyConverse Family = "converse"
@@ -82,6 +87,7 @@ type chunkText struct {
 		Text string `json:"text"`
 	} `json:"generations"`
 	Text              *string `json:"text"`
+	EventType         string  `json:"event_type"` // Cohere Command R
 	ContentBlockDelta *struct {
 		Delta struct {
 			Text string `json:"text"`
@@ -149,7 +155,10 @@ func TextDelta(f Family, chunk []byte) (string, error) {
 			}
 			return b.String()
 		}
-		if c.Text != nil { // Command R streams {"text":...,"is_finished":false}
+		// Command R streams {"event_type":"text-generation","text":...}, and a tool call's
+		// preamble as the text of its "tool-calls-generation" event. Its other events carry
+		// no text of their own ("stream-end" has it whole in "response").
+		if c.Text != nil && (c.EventType == "" || c.EventType == "text-generation" || c.EventType == "tool-calls-generation") {
 			return *c.Text
 		}
 		return ""
@@ -169,7 +178,7 @@ func TextDelta(f Family, chunk []byte) (string, error) {
 		return deref(c.Generation), nil
 	case FamilyMistral, FamilyMistralChat:
 		return mistral() + mistralChat(), nil
-	case FamilyCohere:
+	case FamilyCohere, FamilyCohereChat:
 		return cohere(), nil
 	case FamilyNova:
 		return nova(), nil
@@ -187,7 +196,7 @@ func TextDelta(f Family, chunk []byte) (string, error) {
 		return mistral(), nil
 	case c.Choices != nil:
 		return mistralChat(), nil
-	case c.Generations != nil || c.Text != nil:
+	case c.Generations != nil || c.Text != nil || c.EventType != "":
 		return cohere(), nil
 	case c.ContentBlockDelta != nil:
 		return nova(), nil

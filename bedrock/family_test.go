@@ -52,7 +52,7 @@ func TestChunksTextDelta(t *testing.T) {
 		"  leading and trailing spaces  ",
 		"",
 	}
-	for _, f := range []Family{FamilyClaude, FamilyTitan, FamilyLlama, FamilyMistral, FamilyMistralChat, FamilyCohere, FamilyNova, "unknown"} {
+	for _, f := range []Family{FamilyClaude, FamilyTitan, FamilyLlama, FamilyMistral, FamilyMistralChat, FamilyCohere, FamilyCohereChat, FamilyNova, "unknown"} {
 		for _, text := range texts {
 			chunks := collectChunks(textReply(text, u), f)
 			var got strings.Builder

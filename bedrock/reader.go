@@ -81,9 +81,10 @@ func ReadResponse(resp *http.Response) (*Reader, error) {
 
 // Complete reports whether the stream's terminal event has been read and no error other than
 // [io.EOF] has been returned since. The terminal event is a chunk carrying
-// "amazon-bedrock-invocationMetrics" (the last chunk of every model family) or a Claude
-// "message_stop" chunk, or, for ConverseStream, a metadata event after messageStop. A caller
-// that got io.EOF and Complete() == false has an answer that was cut short.
+// "amazon-bedrock-invocationMetrics" (the last chunk of every model family), a Claude
+// "message_stop" chunk or a Cohere Command R "stream-end" chunk, or, for ConverseStream, a
+// metadata event after messageStop. A caller that got io.EOF and Complete() == false has an
+// answer that was cut short.
 func (r *Reader) Complete() bool { return r.complete }
 
 // InvocationMetrics returns the "amazon-bedrock-invocationMetrics" of the last chunk that
@@ -340,6 +341,10 @@ func (r *Reader) noteChunk(model []byte) {
 			}
 		case "type":
 			if string(v) == `"message_stop"` {
+				r.complete = true
+			}
+		case "event_type":
+			if string(v) == `"stream-end"` { // Cohere Command R
 				r.complete = true
 			}
 		}

@@ -235,6 +235,9 @@ func TestReaderCompleteness(t *testing.T) {
 		{"titan final", []string{`{"outputText":"a","completionReason":"FINISH","amazon-bedrock-invocationMetrics":{"inputTokenCount":1}}`}, true},
 		{"titan cut", []string{`{"outputText":"a","completionReason":null}`}, false},
 		{"metrics not an object", []string{`{"generation":"a","amazon-bedrock-invocationMetrics":null}`}, false},
+		{"command r stream-end", []string{`{"is_finished":false,"event_type":"text-generation","text":"a"}`, `{"is_finished":true,"event_type":"stream-end","response":{"text":"a"},"finish_reason":"COMPLETE"}`}, true},
+		{"command r cut", []string{`{"is_finished":false,"event_type":"stream-start","generation_id":"g"}`, `{"is_finished":false,"event_type":"text-generation","text":"a"}`}, false},
+		{"stream-end in a nested member", []string{`{"is_finished":false,"event_type":"text-generation","response":{"event_type":"stream-end"}}`}, false},
 	} {
 		var frames [][]byte
 		for _, c := range tc.chunks {

@@ -88,7 +88,8 @@ func (r *Reply) stop() StopReason {
 
 // StopName names r's stop reason as family f does in its responses: Titan's completionReason
 // (FINISH, LENGTH, STOP_CRITERIA_MET, CONTENT_FILTERED), Llama's and Mistral's stop_reason (stop,
-// length), Cohere's finish_reason (COMPLETE, MAX_TOKENS), Nova's and Claude's stop reasons
+// length, tool_calls), Cohere's finish_reason (COMPLETE, MAX_TOKENS; Command R calls tools
+// with COMPLETE too), Nova's and Claude's stop reasons
 // (Claude has none for a guardrail: its blocked message ends the turn, end_turn).
 func (r *Reply) StopName(f Family) string {
 	st := r.stop()
@@ -111,7 +112,7 @@ func (r *Reply) StopName(f Family) string {
 			return "tool_calls"
 		}
 		return "stop"
-	case FamilyCohere:
+	case FamilyCohere, FamilyCohereChat:
 		if st == StopMaxTokens {
 			return "MAX_TOKENS"
 		}
@@ -316,6 +317,11 @@ func (r *Reply) ChunkCount(f Family) int {
 		return n + 1
 	case FamilyLlama, FamilyMistral, FamilyCohere:
 		return n + 1
+	case FamilyCohereChat:
+		if r.hasToolUse() {
+			return 3 // stream-start, tool-calls-generation, stream-end
+		}
+		return n + 2
 	case FamilyNova:
 		n = 3
 		for i := range r.Blocks {
@@ -474,6 +480,8 @@ func (r *Reply) Chunks(f Family) iter.Seq[[]byte] {
 			b = appendMetrics(b, u)
 			b = r.appendLastExtras(b)
 			yield(append(b, '}'))
+		case FamilyCohereChat:
+			r.cohereChat(&b, yield)
 		case FamilyNova:
 			if !yield(append(b, `{"messageStart":{"role":"assistant"}}`...)) {
 				return
@@ -566,6 +574,140 @@ func (r *Reply) Chunks(f Family) iter.Seq[[]byte] {
 			yield(append(b, '}'))
 		}
 	}
+}
+
+// hasToolUse reports whether r calls a tool.
+func (r *Reply) hasToolUse() bool {
+	for i := range r.Blocks {
+		if r.Blocks[i].Kind == ToolUseBlock {
+			return true
+		}
+	}
+	return false
+}
+
+// appendUUID appends a stable identifier in the form of a UUID derived from the reply's text
+// and salt, which tells apart the identifiers of one reply.
+func (r *Reply) appendUUID(b []byte, salt byte) []byte {
+	const hex = "0123456789abcdef"
+	h := fnv.New64a()
+	h.Write([]byte{salt})
+	for _, blk := range r.Blocks {
+		h.Write([]byte(blk.Text))
+	}
+	x := h.Sum64()
+	for i := range 32 {
+		if i == 8 || i == 12 || i == 16 || i == 20 {
+			b = append(b, '-')
+		}
+		b = append(b, hex[x&0xf])
+		x >>= 4
+		if i%16 == 15 {
+			x = x*6364136223846793005 + 1442695040888963407
+		}
+	}
+	return b
+}
+
+// cohereChat yields the chunks of r in Cohere Command R's chat streaming format: a
+// "stream-start" event with the generation_id; then either "text-generation" events with the
+// text a few words each, or, when r calls tools, one "tool-calls-generation" event with the
+// text before the calls (the preamble) as its "text" and every call as {"name","parameters"};
+// and a "stream-end" event with the finish_reason and the whole response (response_id, text,
+// generation_id, finish_reason, tool_calls), carrying the invocation metrics.
+func (r *Reply) cohereChat(bp *[]byte, yield func([]byte) bool) {
+	u := r.Usage
+	b := append((*bp)[:0], `{"is_finished":false,"event_type":"stream-start","generation_id":"`...)
+	b = r.appendUUID(b, 'g')
+	*bp = b
+	if !yield(append(b, `"}`...)) {
+		return
+	}
+	calls := r.hasToolUse()
+	if calls {
+		b = append(b[:0], `{"is_finished":false,"event_type":"tool-calls-generation",`...)
+		if r.textPieceCount() > 0 {
+			b = append(b, `"text":`...)
+			b = r.appendText(b)
+			b = append(b, ',')
+		}
+		b = r.appendCohereToolCalls(b)
+		*bp = b
+		if !yield(append(b, '}')) {
+			return
+		}
+	} else {
+		for p := range r.textPieces() {
+			b = append(b[:0], `{"is_finished":false,"event_type":"text-generation","text":`...)
+			b = appendJSONString(b, p)
+			*bp = b
+			if !yield(append(b, '}')) {
+				return
+			}
+		}
+	}
+	b = append(b[:0], `{"is_finished":true,"event_type":"stream-end","response":{"response_id":"`...)
+	b = r.appendUUID(b, 'r')
+	b = append(b, `","text":`...)
+	b = r.appendText(b)
+	b = append(b, `,"generation_id":"`...)
+	b = r.appendUUID(b, 'g')
+	b = append(b, `","finish_reason":"`...)
+	b = append(b, r.StopName(FamilyCohereChat)...)
+	b = append(b, '"')
+	if calls {
+		b = append(b, ',')
+		b = r.appendCohereToolCalls(b)
+	}
+	b = append(b, `,"meta":{"api_version":{"version":"1"},"billed_units":{"input_tokens":`...)
+	b = appendInt(b, u.InputTokens)
+	b = append(b, `,"output_tokens":`...)
+	b = appendInt(b, u.OutputTokens)
+	b = append(b, `}}},"finish_reason":"`...)
+	b = append(b, r.StopName(FamilyCohereChat)...)
+	b = append(b, `",`...)
+	b = appendMetrics(b, u)
+	b = r.appendLastExtras(b)
+	*bp = b
+	yield(append(b, '}'))
+}
+
+// appendText appends the text of r's text blocks as one JSON string.
+func (r *Reply) appendText(b []byte) []byte {
+	b = append(b, '"')
+	for _, blk := range r.Blocks {
+		if blk.Kind == TextBlock {
+			n := len(b)
+			b = appendJSONString(b, blk.Text)
+			b = append(b[:n], b[n+1:len(b)-1]...) // without its quotes
+		}
+	}
+	return append(b, '"')
+}
+
+// appendCohereToolCalls appends Command R's "tool_calls" member: each call of r as
+// {"name":...,"parameters":<input object>}.
+func (r *Reply) appendCohereToolCalls(b []byte) []byte {
+	b = append(b, `"tool_calls":[`...)
+	first := true
+	for _, blk := range r.Blocks {
+		if blk.Kind != ToolUseBlock {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, `{"name":`...)
+		b = appendJSONString(b, blk.ToolName)
+		b = append(b, `,"parameters":`...)
+		if blk.Input == "" {
+			b = append(b, "{}"...)
+		}
+		b = append(b, blk.Input...)
+		b = append(b, '}')
+	}
+	return append(b, ']')
 }
 
 // claudeBlock yields the chunks of block i in Claude's messages streaming format:

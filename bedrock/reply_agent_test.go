@@ -1,6 +1,8 @@
 package bedrock
 
 import (
+	"bytes"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -229,5 +231,73 @@ func TestMistralChatChunksToolUse(t *testing.T) {
 		if !matchStar(want[i], string(got[i])) {
 			t.Errorf("chunk %d:\n got %s\nwant %s", i, got[i], want[i])
 		}
+	}
+}
+
+// TestCohereChatChunks checks Command R's chat stream, chunk by chunk, against Cohere's chat
+// streaming events: stream-start with the generation_id; text-generation events with the
+// text; or, for tool calls, one tool-calls-generation event with the preamble as its text and
+// tool_calls [{"name","parameters"}]; stream-end with is_finished true, the finish_reason
+// and the whole response, and the invocation metrics as the last chunk of every family.
+func TestCohereChatChunks(t *testing.T) {
+	uuid := regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+	metrics := `"amazon-bedrock-invocationMetrics":{"inputTokenCount":7,"outputTokenCount":20,"invocationLatency":345,"firstByteLatency":150}`
+	check := func(name string, r *Reply, want []string) {
+		t.Helper()
+		got := collectChunks(r, FamilyCohereChat)
+		if len(got) != len(want) || r.ChunkCount(FamilyCohereChat) != len(want) {
+			t.Fatalf("%s: %d chunks, ChunkCount %d, want %d:\n%s", name, len(got), r.ChunkCount(FamilyCohereChat), len(want), bytes.Join(got, []byte("\n")))
+		}
+		ids := map[string]bool{}
+		for i := range got {
+			for _, id := range uuid.FindAllString(string(got[i]), -1) {
+				ids[id] = true
+			}
+			if s := uuid.ReplaceAllString(string(got[i]), "<uuid>"); s != want[i] {
+				t.Errorf("%s chunk %d:\n got %s\nwant %s", name, i, s, want[i])
+			}
+		}
+		if len(ids) != 2 { // the generation_id twice, the response_id
+			t.Errorf("%s: identifiers %v", name, ids)
+		}
+	}
+	r := agentReply()
+	check("tool use", r, []string{
+		`{"is_finished":false,"event_type":"stream-start","generation_id":"<uuid>"}`,
+		`{"is_finished":false,"event_type":"tool-calls-generation","text":"Let me check.","tool_calls":[{"name":"get_weather","parameters":{"city":"Paris","unit":"celsius"}}]}`,
+		`{"is_finished":true,"event_type":"stream-end","response":{"response_id":"<uuid>","text":"Let me check.","generation_id":"<uuid>","finish_reason":"COMPLETE",` +
+			`"tool_calls":[{"name":"get_weather","parameters":{"city":"Paris","unit":"celsius"}}],"meta":{"api_version":{"version":"1"},"billed_units":{"input_tokens":7,"output_tokens":20}}},` +
+			`"finish_reason":"COMPLETE",` + metrics + `}`,
+	})
+	// Parallel calls without a preamble.
+	r.Blocks = []Block{r.Blocks[2], {Kind: ToolUseBlock, ToolName: "get_time", Input: `{}`}}
+	check("parallel", r, []string{
+		`{"is_finished":false,"event_type":"stream-start","generation_id":"<uuid>"}`,
+		`{"is_finished":false,"event_type":"tool-calls-generation","tool_calls":[{"name":"get_weather","parameters":{"city":"Paris","unit":"celsius"}},{"name":"get_time","parameters":{}}]}`,
+		`{"is_finished":true,"event_type":"stream-end","response":{"response_id":"<uuid>","text":"","generation_id":"<uuid>","finish_reason":"COMPLETE",` +
+			`"tool_calls":[{"name":"get_weather","parameters":{"city":"Paris","unit":"celsius"}},{"name":"get_time","parameters":{}}],"meta":{"api_version":{"version":"1"},"billed_units":{"input_tokens":7,"output_tokens":20}}},` +
+			`"finish_reason":"COMPLETE",` + metrics + `}`,
+	})
+	// Text cut at the token limit.
+	r.Blocks, r.Stop = []Block{{Text: "It is \"sunny\" in Paris."}}, StopMaxTokens
+	check("text", r, []string{
+		`{"is_finished":false,"event_type":"stream-start","generation_id":"<uuid>"}`,
+		`{"is_finished":false,"event_type":"text-generation","text":"It is \"sunny\" "}`,
+		`{"is_finished":false,"event_type":"text-generation","text":"in Paris."}`,
+		`{"is_finished":true,"event_type":"stream-end","response":{"response_id":"<uuid>","text":"It is \"sunny\" in Paris.","generation_id":"<uuid>","finish_reason":"MAX_TOKENS",` +
+			`"meta":{"api_version":{"version":"1"},"billed_units":{"input_tokens":7,"output_tokens":20}}},"finish_reason":"MAX_TOKENS",` + metrics + `}`,
+	})
+	// The preamble is the text delta of tool-calls-generation; stream-end adds none.
+	r = agentReply()
+	var text strings.Builder
+	for c := range r.Chunks(FamilyCohereChat) {
+		d, err := TextDelta(FamilyCohere, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text.WriteString(d)
+	}
+	if text.String() != "Let me check." {
+		t.Errorf("text deltas %q", text.String())
 	}
 }

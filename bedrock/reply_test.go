@@ -36,7 +36,7 @@ func collectEvents(r *Reply) []converseEvent {
 	return out
 }
 
-var allFamilies = []Family{FamilyClaude, FamilyTitan, FamilyLlama, FamilyMistral, FamilyMistralChat, FamilyCohere, FamilyNova, "unknown"}
+var allFamilies = []Family{FamilyClaude, FamilyTitan, FamilyLlama, FamilyMistral, FamilyMistralChat, FamilyCohere, FamilyCohereChat, FamilyNova, "unknown"}
 
 // TestReplyCounts checks that the counts given up front are the counts produced, for every
 // family, for replies of zero, one and several blocks, and for texts of every shape.

@@ -596,15 +596,17 @@ func (r *Reply) appendUUID(b []byte, salt byte) []byte {
 		h.Write([]byte(blk.Text))
 	}
 	x := h.Sum64()
+	y := x*6364136223846793005 + 1442695040888963407
+	y ^= y >> 29
 	for i := range 32 {
 		if i == 8 || i == 12 || i == 16 || i == 20 {
 			b = append(b, '-')
 		}
+		if i == 16 {
+			x = y
+		}
 		b = append(b, hex[x&0xf])
 		x >>= 4
-		if i%16 == 15 {
-			x = x*6364136223846793005 + 1442695040888963407
-		}
 	}
 	return b
 }

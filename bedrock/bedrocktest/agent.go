@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -33,8 +34,10 @@ type agentRequest struct {
 	claude   bool // Claude's messages API on InvokeModel
 	nova     bool // Nova's InvokeModel body, shaped like Converse's
 	mistral  bool // Mistral's chat completion body
+	cohere   bool // Cohere Command R's chat body
 	// afterTools: the request ends with tool results in messages of their own (Mistral's
-	// "tool" role), so the directives of the user message before them are spent.
+	// "tool" role) or carries them beside its message (Command R's "tool_results"), so the
+	// directives of the user message before them are spent.
 	afterTools bool
 
 	tools      []toolDef
@@ -246,6 +249,9 @@ func parseAgent(op bedrock.Operation, family bedrock.Family, h http.Header, body
 		return a, nil
 	case bedrock.FamilyCohere:
 		a.maxTokens, a.stopSeqs = deref(req.MaxTokens), req.StopSequences
+		if topMembersOf(body).Message {
+			return a, a.parseCohereChat(body)
+		}
 		return a, nil
 	case bedrock.FamilyNova:
 		// Tools, tool results and messages as in Converse; limits in Nova's own names.
@@ -390,6 +396,143 @@ func (a *agentRequest) parseMistralChat(body []byte) *bedrock.APIError {
 		a.results = append(a.results, toolResult{id: m.ToolCallID, name: name, text: text})
 	}
 	return nil
+}
+
+// parseCohereChat reads the tools and tool results of a Cohere Command R chat body. Its tools
+// declare parameter_definitions, read as a JSON schema; a result names its call by the tool's
+// name and parameters, not by an identifier, so each must name a call of the last CHATBOT
+// turn of chat_history, or, when that turn made none (Cohere's single-step use sends the
+// message again without it), a tool of the request.
+func (a *agentRequest) parseCohereChat(body []byte) *bedrock.APIError {
+	var req struct {
+		ChatHistory []struct {
+			Role      string `json:"role"`
+			ToolCalls []struct {
+				Name string `json:"name"`
+			} `json:"tool_calls"`
+		} `json:"chat_history"`
+		Tools []struct {
+			Name                 string                        `json:"name"`
+			ParameterDefinitions map[string]cohereParameterDef `json:"parameter_definitions"`
+		} `json:"tools"`
+		ToolResults []struct {
+			Call struct {
+				Name string `json:"name"`
+			} `json:"call"`
+			Outputs []json.RawMessage `json:"outputs"`
+		} `json:"tool_results"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		return validation("Malformed input request: %v, please reformat your input and try again.", err)
+	}
+	a.cohere = true
+	for _, t := range req.Tools {
+		a.tools = append(a.tools, toolDef{name: t.Name, schema: cohereSchema(t.ParameterDefinitions)})
+	}
+	if len(req.ToolResults) == 0 {
+		return nil
+	}
+	a.afterTools = true
+	var issued []string
+	for i := len(req.ChatHistory) - 1; i >= 0; i-- {
+		if h := req.ChatHistory[i]; h.Role == "CHATBOT" {
+			for _, c := range h.ToolCalls {
+				issued = append(issued, c.Name)
+			}
+			break
+		}
+	}
+	where := "the tool calls of the last CHATBOT turn of chat_history"
+	if issued == nil {
+		where = "the request's tools"
+		for _, t := range a.tools {
+			issued = append(issued, t.name)
+		}
+	}
+	for i, res := range req.ToolResults {
+		if !slices.Contains(issued, res.Call.Name) {
+			names := strings.Join(issued, ", ")
+			if names == "" {
+				names = "none"
+			}
+			return validation("bedrocktest: tool_results.%d.call.name %q is not one of %s: %s", i, res.Call.Name, where, names)
+		}
+		a.results = append(a.results, toolResult{name: res.Call.Name, text: cohereOutputsText(res.Outputs)})
+	}
+	return nil
+}
+
+// cohereParameterDef is one of a Command R tool's parameter_definitions.
+type cohereParameterDef struct {
+	Description string `json:"description"`
+	Type        string `json:"type"`
+	Required    bool   `json:"required"`
+}
+
+// cohereSchema is the JSON schema of a Command R tool's parameter_definitions: an object
+// whose properties have the parameters' types and whose required properties are the
+// required parameters.
+func cohereSchema(defs map[string]cohereParameterDef) json.RawMessage {
+	props := obj{}
+	required := []string{}
+	for name, d := range defs {
+		p := cohereType(d.Type)
+		if d.Description != "" {
+			p["description"] = d.Description
+		}
+		props[name] = p
+		if d.Required {
+			required = append(required, name)
+		}
+	}
+	slices.Sort(required)
+	return mustJSON(obj{"type": "object", "properties": props, "required": required})
+}
+
+// cohereType is the JSON schema of a Command R parameter type, written in Python's names
+// ("str", "int", "float", "bool", "List[str]", "Dict") or JSON schema's; another name is
+// read as a string.
+func cohereType(t string) obj {
+	t = strings.TrimSpace(t)
+	lower := strings.ToLower(t)
+	switch lower {
+	case "int", "integer":
+		return obj{"type": "integer"}
+	case "float", "number", "double":
+		return obj{"type": "number"}
+	case "bool", "boolean":
+		return obj{"type": "boolean"}
+	case "dict", "object":
+		return obj{"type": "object"}
+	case "list", "array":
+		return obj{"type": "array", "items": obj{"type": "string"}}
+	}
+	if inner, ok := strings.CutPrefix(lower, "list["); ok && strings.HasSuffix(inner, "]") {
+		return obj{"type": "array", "items": cohereType(t[len("list[") : len(t)-1])}
+	}
+	if strings.HasPrefix(lower, "dict[") {
+		return obj{"type": "object"}
+	}
+	return obj{"type": "string"}
+}
+
+// cohereOutputsText is the text of a Command R tool result's outputs: an output that is only
+// a "text" string is that string, another its JSON text; one per line.
+func cohereOutputsText(outputs []json.RawMessage) string {
+	parts := make([]string, 0, len(outputs))
+	for _, raw := range outputs {
+		var t map[string]json.RawMessage
+		var s string
+		if json.Unmarshal(raw, &t) == nil && len(t) == 1 && t["text"] != nil && json.Unmarshal(t["text"], &s) == nil {
+			parts = append(parts, s)
+			continue
+		}
+		var b bytes.Buffer
+		if json.Compact(&b, raw) == nil {
+			parts = append(parts, b.String())
+		}
+	}
+	return strings.Join(parts, "\n")
 }
 
 func deref(p *int) int {
@@ -581,6 +724,8 @@ func (a *agentRequest) toolUseID() string {
 		return "tooluse_" + string(b[:22])
 	case a.mistral:
 		return string(b[:9])
+	case a.cohere:
+		return "" // Command R's calls have no identifier
 	}
 	return "toolu_bdrk_01" + string(b[:])
 }
@@ -705,8 +850,8 @@ func buildReply(a *agentRequest, rule *Rule, f Faults, prompt string) (*bedrock.
 		r.Trace = guardrailTrace(a)
 		return r, nil
 	}
-	if f.Tool != "" && !a.converse && !a.claude && !a.nova && !a.mistral {
-		return nil, validation("bedrocktest: tool use on InvokeModel is modelled for Anthropic Claude's messages API, Amazon Nova and Mistral's chat completions only; use Converse or ConverseStream for other models")
+	if f.Tool != "" && !a.converse && !a.claude && !a.nova && !a.mistral && !a.cohere {
+		return nil, validation("bedrocktest: tool use on InvokeModel is modelled for Anthropic Claude's messages API, Amazon Nova, Mistral's chat completions and Cohere Command R's chat only; use Converse or ConverseStream for other models")
 	}
 	calls, err := a.toolsToCall(f.Tool)
 	if err != nil {

@@ -498,6 +498,7 @@ func FuzzAgentRequest(f *testing.F) {
 	f.Add(claudeTools(`[{"role":"user","content":[{"type":"tool_result","tool_use_id":"a","content":"r"}]}]`, `"thinking":{"type":"enabled","budget_tokens":2000}`), "reasoning")
 	f.Add(`{"messages":[{"role":"assistant","content":[{"toolUse":{"toolUseId":"a","name":"b"}}]},{"role":"user","content":[{"toolResult":{"toolUseId":"a","content":[{"json":[1]}]}}]}],"toolConfig":{}}`, "guardrail=intervened")
 	f.Add(`{"inputText":"a b c","textGenerationConfig":{"maxTokenCount":-5,"stopSequences":[""]}}`, "tool=a,b")
+	f.Add(`{"message":"x","tools":[{"name":"a","parameter_definitions":{"p":{"type":"List[int]","required":true}}}],"tool_results":[{"call":{"name":"a"},"outputs":[{"text":"r"},[1]]}],"max_tokens":1}`, "tool=a")
 	ops := []bedrock.Operation{bedrock.OpConverse, bedrock.OpConverseStream, bedrock.OpInvoke}
 	families := []bedrock.Family{bedrock.FamilyClaude, bedrock.FamilyTitan, bedrock.FamilyLlama, bedrock.FamilyMistral, bedrock.FamilyCohere, bedrock.FamilyNova, ""}
 	f.Fuzz(func(t *testing.T, body, directive string) {
@@ -518,9 +519,11 @@ func FuzzAgentRequest(f *testing.F) {
 				if len(r.Blocks) == 0 && r.Stop != bedrock.StopMaxTokens && r.Stop != bedrock.StopSequence {
 					t.Fatalf("%s %s: empty reply %+v", op, fam, r)
 				}
-				for c := range r.Chunks(fam) {
-					if !json.Valid(c) {
-						t.Fatalf("%s %s: chunk %s", op, fam, c)
+				for _, shape := range []bedrock.Family{fam, bedrock.FamilyCohereChat} {
+					for c := range r.Chunks(shape) {
+						if !json.Valid(c) {
+							t.Fatalf("%s %s: chunk %s", op, shape, c)
+						}
 					}
 				}
 			}
@@ -600,10 +603,6 @@ func TestMistralChatToolUse(t *testing.T) {
 	bad := strings.Replace(second, `"tool_call_id":"`+id+`"`, `"tool_call_id":"zzz"`, 1)
 	if name, _, msg := apiError(t, post(t, c, srv.URL, mistral, "invoke", bad)); name != bedrock.ErrValidation || !strings.Contains(msg, `"zzz"`) {
 		t.Errorf("unmatched: %s %s", name, msg)
-	}
-	resp = post(t, c, srv.URL, "cohere.command-r-v1:0", "invoke", `{"message":"x [[mock tool=a]]"}`)
-	if name, _, msg := apiError(t, resp); name != bedrock.ErrValidation || !strings.Contains(msg, "Converse") {
-		t.Errorf("cohere tool: %s %s", name, msg)
 	}
 }
 

@@ -313,16 +313,22 @@ func invokeSkeleton(lb *lazyBody, p *plan, u bedrock.Usage) []byte {
 		return mustJSON(withGuardrail(obj{"outputs": []obj{{"text": text, "stop_reason": stop}}}, p.reply))
 	case bedrock.FamilyCohere:
 		if p.members.Message {
-			return mustJSON(withGuardrail(obj{
+			chatbot := obj{"role": "CHATBOT", "message": text}
+			resp := obj{
 				"response_id":   id,
 				"text":          text,
 				"generation_id": newRequestID(),
-				"chat_history": []obj{
-					{"role": "USER", "message": prompt},
-					{"role": "CHATBOT", "message": text},
-				},
+				"chat_history":  []obj{{"role": "USER", "message": prompt}, chatbot},
 				"finish_reason": stop,
-			}, p.reply))
+				"meta": obj{
+					"api_version":  obj{"version": "1"},
+					"billed_units": obj{"input_tokens": u.InputTokens, "output_tokens": u.OutputTokens},
+				},
+			}
+			if calls := cohereToolCalls(p.reply); calls != nil {
+				resp["tool_calls"], chatbot["tool_calls"] = calls, calls
+			}
+			return mustJSON(withGuardrail(resp, p.reply))
 		}
 		return mustJSON(withGuardrail(obj{
 			"id":          id,
@@ -409,4 +415,16 @@ func mistralMessage(r *bedrock.Reply, text string) obj {
 		m["tool_calls"] = calls
 	}
 	return m
+}
+
+// cohereToolCalls is a Command R response's tool_calls: each call as its name and its
+// parameters (the input object); nil when the reply calls none.
+func cohereToolCalls(r *bedrock.Reply) []obj {
+	var calls []obj
+	for _, b := range r.Blocks {
+		if b.Kind == bedrock.ToolUseBlock {
+			calls = append(calls, obj{"name": b.ToolName, "parameters": json.RawMessage(b.Input)})
+		}
+	}
+	return calls
 }

@@ -492,8 +492,11 @@ func (h *handler) stream(x *exchange, op bedrock.Operation, p *plan) {
 	f := p.faults
 	reply := p.reply
 	fam := p.family
-	if fam == bedrock.FamilyMistral && bool(p.members.Messages) {
+	switch {
+	case fam == bedrock.FamilyMistral && bool(p.members.Messages):
 		fam = bedrock.FamilyMistralChat
+	case fam == bedrock.FamilyCohere && bool(p.members.Message):
+		fam = bedrock.FamilyCohereChat
 	}
 	var n int
 	if op == bedrock.OpInvokeWithResponseStream {

@@ -99,8 +99,11 @@ var errNotObject = errors.New("bedrock: chunk is not a JSON object")
 
 // TextDelta returns the text that one chunk's model JSON carries for family f (use
 // [FamilyOf] on a model ID), or, for [FamilyConverse], the text of a ConverseStream
-// contentBlockDelta event's JSON. Chunks without text give "". An unknown family is read as
-// whichever known shape the chunk has. JSON that is not an object is an error.
+// contentBlockDelta event's JSON. For [FamilyCohere] and [FamilyCohereChat] it reads both
+// Command's "generations" and Command R's chat events, whose text is that of
+// "text-generation" events and the preamble of a "tool-calls-generation" event (the whole
+// text in "stream-end" is not read again). Chunks without text give "". An unknown family is
+// read as whichever known shape the chunk has. JSON that is not an object is an error.
 func TextDelta(f Family, chunk []byte) (string, error) {
 	var c chunkText
 	if err := json.Unmarshal(chunk, &c); err != nil {

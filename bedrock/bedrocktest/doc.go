@@ -40,8 +40,13 @@
 // reply a tool call with an input made from the tool's schema ([ExampleInput]), start it
 // with a reasoning block, or make it a guardrail's blocked message; a request that sends tool
 // results back is answered with their text; replies are cut at the request's token limit
-// and before its first stop sequence, with the family's stop reason. The README section
-// "Testing an agent" gives the wire shapes and what is approximated.
+// and before its first stop sequence, with the family's stop reason. On InvokeModel, tools
+// are modelled for Claude's messages API, Nova, Mistral's chat completions and Cohere
+// Command R's chat (a body with "message": tools with parameter_definitions, tool_results,
+// tool_calls in the body and in a tool-calls-generation event; a body with "message" streams
+// Command R's chat events, [bedrock.FamilyCohereChat]); other families get a
+// ValidationException. The README section "Testing an agent" gives the wire shapes and what
+// is approximated.
 //
 // # Voice sessions
 //

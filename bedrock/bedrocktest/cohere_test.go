@@ -219,3 +219,37 @@ func TestCohereSchema(t *testing.T) {
 		t.Errorf("ExampleInput: %s %v", input, err)
 	}
 }
+
+// TestCohereChatScenario checks a scenario's rules on Command R: a tool call with the rule's
+// input and its reply as the preamble (the text of tool-calls-generation), a rule matched by
+// the name of the tool whose result came back, and a guardrail's blocked message streamed
+// with the guardrail action in the last chunk.
+func TestCohereChatScenario(t *testing.T) {
+	sc, err := ParseScenario([]byte(`{"rules":[
+		{"prompt":"weather","tool":"get_weather","tool_input":{"city":"Oslo","days":2},"reply":"Let me look."},
+		{"tool_result":"get_weather","reply":"Forecast: {{result}}"},
+		{"prompt":"forbidden","guardrail":"intervened","blocked_message":"No."}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(Config{Scenario: sc})
+	defer srv.Close()
+	c := srv.Client()
+	evs := events(t, post(t, c, srv.URL, commandR, "invoke-with-response-stream", `{"message":"The weather?",`+cohereTools+`}`))
+	call := `{"name":"get_weather","parameters":{"city":"Oslo","days":2}}`
+	if len(evs) != 3 || evs[1] != `chunk {"is_finished":false,"event_type":"tool-calls-generation","text":"Let me look.","tool_calls":[`+call+`]}` {
+		t.Errorf("rule's call:\n%s", strings.Join(evs, "\n"))
+	}
+	var m map[string]any
+	resp := post(t, c, srv.URL, commandR, "invoke", `{"message":"The weather?",`+cohereTools+`,"tool_results":[{"call":`+call+`,"outputs":[{"text":"rain"}]}]}`)
+	json.NewDecoder(resp.Body).Decode(&m)
+	resp.Body.Close()
+	if m["text"] != "Forecast: rain" {
+		t.Errorf("tool_result rule: %v", m)
+	}
+	evs = events(t, post(t, c, srv.URL, commandR, "invoke-with-response-stream", `{"message":"Something forbidden."}`))
+	if last := evs[len(evs)-1]; len(evs) != 3 || evs[1] != `chunk {"is_finished":false,"event_type":"text-generation","text":"No."}` ||
+		!strings.Contains(last, `"text":"No.",`) || !strings.HasSuffix(last, `},"amazon-bedrock-guardrailAction":"INTERVENED"}`) {
+		t.Errorf("guardrail:\n%s", strings.Join(evs, "\n"))
+	}
+}

@@ -615,8 +615,9 @@ func (r *Reply) appendUUID(b []byte, salt byte) []byte {
 // "stream-start" event with the generation_id; then either "text-generation" events with the
 // text a few words each, or, when r calls tools, one "tool-calls-generation" event with the
 // text before the calls (the preamble) as its "text" and every call as {"name","parameters"};
-// and a "stream-end" event with the finish_reason and the whole response (response_id, text,
-// generation_id, finish_reason, tool_calls), carrying the invocation metrics.
+// and a "stream-end" event with the finish_reason and the whole response (response_id, text
+// up to [CohereEndTextMax], generation_id, finish_reason, tool_calls, meta), carrying the
+// invocation metrics.
 func (r *Reply) cohereChat(bp *[]byte, yield func([]byte) bool) {
 	u := r.Usage
 	b := append((*bp)[:0], `{"is_finished":false,"event_type":"stream-start","generation_id":"`...)
@@ -651,7 +652,11 @@ func (r *Reply) cohereChat(bp *[]byte, yield func([]byte) bool) {
 	b = append(b[:0], `{"is_finished":true,"event_type":"stream-end","response":{"response_id":"`...)
 	b = r.appendUUID(b, 'r')
 	b = append(b, `","text":`...)
-	b = r.appendText(b)
+	if r.textLen() <= CohereEndTextMax {
+		b = r.appendText(b)
+	} else {
+		b = append(b, `""`...)
+	}
 	b = append(b, `,"generation_id":"`...)
 	b = r.appendUUID(b, 'g')
 	b = append(b, `","finish_reason":"`...)
@@ -672,6 +677,23 @@ func (r *Reply) cohereChat(bp *[]byte, yield func([]byte) bool) {
 	b = r.appendLastExtras(b)
 	*bp = b
 	yield(append(b, '}'))
+}
+
+// CohereEndTextMax is the longest text, in bytes, that a Command R "stream-end" chunk
+// repeats in its response: a longer one, far beyond what a Command R model writes, is left
+// out ("text":""), so that the chunk of an echoed long prompt stays well within the 16 MiB
+// event payloads that the AWS SDKs accept. The text-generation chunks carry it all.
+const CohereEndTextMax = 1 << 20
+
+// textLen is the length in bytes of the text of r's text blocks.
+func (r *Reply) textLen() int {
+	n := 0
+	for _, blk := range r.Blocks {
+		if blk.Kind == TextBlock {
+			n += len(blk.Text)
+		}
+	}
+	return n
 }
 
 // appendText appends the text of r's text blocks as one JSON string.

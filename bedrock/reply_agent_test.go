@@ -301,3 +301,24 @@ func TestCohereChatChunks(t *testing.T) {
 		t.Errorf("text deltas %q", text.String())
 	}
 }
+
+// TestCohereChatEndTextMax checks that stream-end repeats a text of CohereEndTextMax bytes and
+// leaves out a longer one, whose chunks stay small.
+func TestCohereChatEndTextMax(t *testing.T) {
+	for _, n := range []int{CohereEndTextMax, CohereEndTextMax + 1} {
+		text := strings.Repeat("abc ", n/4) + strings.Repeat("x", n%4)
+		var last []byte
+		biggest := 0
+		for c := range textReply(text, Usage{}).Chunks(FamilyCohereChat) {
+			last = c
+			biggest = max(biggest, len(c))
+		}
+		got := strings.Contains(string(last), `"text":"`+text+`"`)
+		if got != (n <= CohereEndTextMax) || !strings.Contains(string(last), `"event_type":"stream-end"`) {
+			t.Errorf("%d bytes: text in stream-end %v", n, got)
+		}
+		if n > CohereEndTextMax && (!strings.Contains(string(last), `"text":"",`) || biggest > 1024) {
+			t.Errorf("%d bytes: largest chunk %d bytes, last %.200s", n, biggest, last)
+		}
+	}
+}

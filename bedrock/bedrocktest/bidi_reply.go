@@ -81,7 +81,17 @@ func (s *session) turn(p *sonicPrompt, words string, audio []byte, inSpeech int,
 		if s.begun {
 			return invalid("The status= and error= directives apply before the stream, on the session's first turn.")
 		}
-		if faults.FailAttempts == 0 || attempt(s.x.r.Header.Get("Amz-Sdk-Request")) <= faults.FailAttempts {
+		n, counted := sdkAttempt(s.x.r.Header.Get("Amz-Sdk-Request"))
+		if !counted && faults.FailAttempts > 0 {
+			// As for the other operations, the server counts the attempts of a client that
+			// does not: a session's first turn stands for its body.
+			key := attemptKeyOf(string(bedrock.OpInvokeWithBidirectionalStream), s.model, []byte(words))
+			n = s.h.attempts.next(key, s.h.now())
+			if n > faults.FailAttempts {
+				s.h.attempts.done(key)
+			}
+		}
+		if faults.FailAttempts == 0 || n <= faults.FailAttempts {
 			if !sleep(s.ctx, faults.Delay) {
 				return errClientGone
 			}

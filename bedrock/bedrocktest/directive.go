@@ -326,14 +326,8 @@ func checkException(op bedrock.Operation, name string) *bedrock.APIError {
 		name, op, strings.Join(allowed, ", ")))
 }
 
-// attempt reads the attempt number from an Amz-Sdk-Request header ("attempt=2; max=3");
-// a request without one is attempt 1.
-func attempt(h string) int {
-	n, _ := sdkAttempt(h)
-	return n
-}
-
-// sdkAttempt is attempt, and whether the header told it.
+// sdkAttempt reads the attempt number from an Amz-Sdk-Request header ("attempt=2; max=3"),
+// and whether the header told it; a request without one is attempt 1.
 func sdkAttempt(h string) (n int, ok bool) {
 	for part := range strings.SplitSeq(h, ";") {
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")

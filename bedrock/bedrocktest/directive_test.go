@@ -54,8 +54,8 @@ func TestParseDirectives(t *testing.T) {
 
 func TestAttemptHeader(t *testing.T) {
 	for h, want := range map[string]int{"": 1, "attempt=1; max=3": 1, "attempt=3; max=3": 3, "max=3;attempt=2": 2, "attempt=x": 1} {
-		if got := attempt(h); got != want {
-			t.Errorf("attempt(%q) = %d, want %d", h, got, want)
+		if got, told := sdkAttempt(h); got != want || told != (h != "" && h != "attempt=x") {
+			t.Errorf("sdkAttempt(%q) = %d, %v; want %d", h, got, told, want)
 		}
 	}
 }

@@ -38,3 +38,23 @@ func TestSessionRetriesWithoutSDKHeader(t *testing.T) {
 		t.Errorf("another request's first attempt: %v", err)
 	}
 }
+
+// TestSessionStatusOnLaterTurn checks that status= on a turn after the first, when the
+// stream has begun, ends the session with a validationException saying so.
+func TestSessionStatusOnLaterTurn(t *testing.T) {
+	srv := NewServer(Config{})
+	defer srv.Close()
+	c := openSonic(t, srv.URL, nil)
+	c.lenient = true
+	c.start()
+	c.text("USER", true, "first")
+	if _, err := c.recv(completionEnd); err != nil {
+		t.Fatal(err)
+	}
+	c.text("USER", true, "second [[mock status=503]]")
+	_, err := c.recv(completionEnd)
+	var exc *bedrock.Exception
+	if !errors.As(err, &exc) || exc.Type != bedrock.ValidationException || exc.Message != "The status= and error= directives apply before the stream, on the session's first turn." {
+		t.Errorf("status= on the second turn: %v", err)
+	}
+}

@@ -538,6 +538,7 @@ func TestSessionRefusals(t *testing.T) {
 }
 
 func TestSessionIdleTimeout(t *testing.T) {
+	t.Parallel() // waits on timers, not on the CPU
 	var logs []LogEntry
 	var mu sync.Mutex
 	// Long enough that a loaded machine does not idle out the first turn.
@@ -586,6 +587,7 @@ func TestSessionMaxDuration(t *testing.T) {
 }
 
 func TestSessionLimitsAndEnds(t *testing.T) {
+	t.Parallel() // waits on timers, not on the CPU
 	srv := NewServer(Config{MaxInputFrame: 4096, Credentials: []sigv4.Credentials{sessionCreds}, BearerToken: "tok"})
 	defer srv.Close()
 
@@ -660,6 +662,7 @@ func TestSessionOverTLS(t *testing.T) {
 }
 
 func TestSessionTurnFaults(t *testing.T) {
+	t.Parallel() // waits on timers, not on the CPU
 	sc, err := ParseScenario([]byte(`{"rules":[
 		{"model":"amazon.nova-2-sonic-*","transcript":"Book a flight to Rome.","reply":"Which day?","mock":"interrupt after=2"}]}`))
 	if err != nil {
@@ -721,6 +724,7 @@ func TestSessionTurnFaults(t *testing.T) {
 // write has made no progress for the write timeout, and that a session silent for longer
 // than that is not cut.
 func TestSessionWriteTimeout(t *testing.T) {
+	t.Parallel() // waits on timers, not on the CPU
 	logs := make(chan LogEntry, 2)
 	srv := NewServer(Config{WriteTimeout: 500 * time.Millisecond, Log: func(e LogEntry) { logs <- e }})
 	defer srv.Close()

@@ -37,6 +37,7 @@ func dial(t *testing.T, srv *Server) net.Conn {
 // TestReadTimeout checks that a request's headers and body must arrive within ReadTimeout
 // of its first byte, whatever the client holds back.
 func TestReadTimeout(t *testing.T) {
+	t.Parallel() // waits on timers, not on the CPU
 	const rt = 300 * time.Millisecond
 	logged := make(chan LogEntry, 10)
 	srv := NewServer(Config{ReadTimeout: rt, Log: func(e LogEntry) { logged <- e }})

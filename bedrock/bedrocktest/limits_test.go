@@ -65,9 +65,14 @@ func TestReadTimeout(t *testing.T) {
 	}
 
 	// The three requests whose headers arrived were logged as cut.
-	for range 3 {
-		if e := <-logged; !e.Aborted || e.Status != 0 {
-			t.Errorf("log entry of a request cut by the read timeout: %+v", e)
+	for i := range 3 {
+		select {
+		case e := <-logged:
+			if !e.Aborted || e.Status != 0 {
+				t.Errorf("log entry of a request cut by the read timeout: %+v", e)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%d of the 3 requests whose headers arrived were logged", i)
 		}
 	}
 	for _, r := range srv.Requests() {

@@ -43,6 +43,11 @@ type SessionConfig struct {
 	Now func() time.Time
 }
 
+// ErrSessionEnded is what [Session.Send] and [Session.CloseSend] return once the transport has
+// closed the session's input because the response ended: the server finished or refused the
+// session, or the stream was reset. [Session.Recv] returns how the session ended.
+var ErrSessionEnded = errors.New("bedrock: the session has ended; Recv returns how")
+
 // A Session is one InvokeModelWithBidirectionalStream call: the request body carries the
 // input events as the caller sends them, while the response carries the model's output
 // events. One goroutine may send while another receives; Send and CloseSend must not be
@@ -125,7 +130,8 @@ func OpenSession(ctx context.Context, cfg SessionConfig) (*Session, error) {
 
 // Send sends one input event, the Nova JSON of the event (for example
 // {"event":{"sessionStart":{...}}}), as a chunk whose "bytes" is its base64, signed when the
-// session has credentials. It blocks until the transport has taken the frame.
+// session has credentials. It blocks until the transport has taken the frame. Once the server
+// has ended the session it returns [ErrSessionEnded].
 func (s *Session) Send(event []byte) error {
 	if s.sent {
 		return errors.New("bedrock: Send after CloseSend")
@@ -148,6 +154,15 @@ func (s *Session) Send(event []byte) error {
 		s.out = out
 	}
 	_, err = s.pw.Write(out)
+	return inputErr(err)
+}
+
+// inputErr names the error of a write to the request body: the transport closes the body
+// (io.ErrClosedPipe) when the response has ended.
+func inputErr(err error) error {
+	if errors.Is(err, io.ErrClosedPipe) {
+		return ErrSessionEnded
+	}
 	return err
 }
 
@@ -164,7 +179,7 @@ func (s *Session) CloseSend() error {
 			return err
 		}
 		if _, err := s.pw.Write(end); err != nil {
-			return err
+			return inputErr(err)
 		}
 	}
 	return s.pw.Close()

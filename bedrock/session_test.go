@@ -77,3 +77,38 @@ func TestSessionContract(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionSendAfterServerEnd checks that a Send after the server ended the session names
+// the end instead of the pipe under the request body.
+func TestSessionSendAfterServerEnd(t *testing.T) {
+	srv := bedrocktest.NewServer(bedrocktest.Config{})
+	defer srv.Close()
+	s, err := bedrock.OpenSession(context.Background(), bedrock.SessionConfig{HTTPClient: h2c(), Endpoint: srv.URL, ModelID: "amazon.nova-sonic-v1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// Input before sessionStart is refused, which ends the session.
+	if err := s.Send([]byte(`{"event":{"promptStart":{"promptName":"p"}}}`)); err != nil {
+		t.Fatal(err)
+	}
+	var exc *bedrock.Exception
+	if _, err := s.Recv(); !errors.As(err, &exc) || exc.Type != bedrock.ValidationException {
+		t.Fatalf("out-of-order input: %v", err)
+	}
+	// The transport closes the input once the response has ended.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		err := s.Send([]byte(`{"event":{"sessionEnd":{}}}`))
+		if err != nil {
+			if !errors.Is(err, bedrock.ErrSessionEnded) {
+				t.Errorf("Send after the end: %v", err)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("Send still succeeds 5 s after the server ended the session")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -106,10 +106,13 @@ func runStreams(tb testing.TB, srv *Server, c *http.Client, n int) error {
 	return <-errs
 }
 
+// loadClient is a client for n streams at once. Each stream must end within a minute (they
+// take a few seconds on a loaded machine), so that a server that stops sending fails the
+// test instead of hanging it.
 func loadClient(n int) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = n
-	return &http.Client{Transport: tr}
+	return &http.Client{Transport: tr, Timeout: time.Minute}
 }
 
 // holdStalled opens n connections to srv that stall, as slow or broken clients do, and

@@ -296,9 +296,14 @@ func stripExcessSpaces(s string) string {
 
 // requestSignature returns the SigV4 signature of a canonical request.
 func requestSignature(secret, day, region, service, amzDate, scope, creq string) []byte {
-	h := sha256.Sum256([]byte(creq))
-	sts := requestAlgorithm + "\n" + amzDate + "\n" + scope + "\n" + hex.EncodeToString(h[:])
+	sts := stringToSign(amzDate, scope, creq)
 	return hmacSHA256(signingKey(secret, []byte(day), region, service), []byte(sts))
+}
+
+// stringToSign returns the SigV4 string to sign of a canonical request.
+func stringToSign(amzDate, scope, creq string) string {
+	h := sha256.Sum256([]byte(creq))
+	return requestAlgorithm + "\n" + amzDate + "\n" + scope + "\n" + hex.EncodeToString(h[:])
 }
 
 // Names of the errors a service returns for a refused request signature, all with HTTP
@@ -404,7 +409,8 @@ func (s *RequestSignature) NewVerifier() *Verifier {
 //     current") or behind it ("Signature expired"): InvalidSignatureException;
 //   - an unknown access key or a session token other than the one of its credentials:
 //     UnrecognizedClientException;
-//   - a signature that does not match: InvalidSignatureException.
+//   - a signature that does not match: InvalidSignatureException, whose message goes on
+//     with the canonical request and the string to sign the client should have signed.
 //
 // The host may have been signed with or without the default port of the connection's
 // scheme. Verify reads r's headers, host, method, URL and ContentLength; it does not read
@@ -506,8 +512,12 @@ func (v *RequestVerifier) Verify(r *http.Request, payloadHash string) (*RequestS
 	}
 	scope := a.day + "/" + a.region + "/" + a.service + "/" + scopeTerminator
 	want := []byte(a.signature)
+	first := ""
 	for _, host := range hostForms(r) {
 		creq := cr.build(func(name string) []string { return headerValues(r, name, host) })
+		if first == "" {
+			first = creq
+		}
 		sig := requestSignature(c.SecretAccessKey, a.day, a.region, a.service, amzDate, scope, creq)
 		var got [2 * sha256.Size]byte
 		hex.Encode(got[:], sig)
@@ -522,7 +532,11 @@ func (v *RequestVerifier) Verify(r *http.Request, payloadHash string) (*RequestS
 			}, nil
 		}
 	}
-	return nil, &RequestError{InvalidSignature, msgBadSignature}
+	// As the service does, the message goes on with what the client should have signed (with
+	// the host as received), for the client's author to compare with their own.
+	return nil, &RequestError{InvalidSignature, msgBadSignature +
+		"\n\nThe Canonical String for this request should have been\n'" + first +
+		"'\n\nThe String-to-Sign should have been\n'" + stringToSign(amzDate, scope, first) + "'\n"}
 }
 
 func fmtSkew(d time.Duration) string {

@@ -2,6 +2,7 @@ package sigv4
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"net/http"
@@ -294,5 +295,34 @@ func TestVerifyRequestSkewSetting(t *testing.T) {
 	want := "Signature expired: 20260101T000830Z is now earlier than 20260101T000900Z (20260101T001000Z - 1 min.)"
 	if re, ok := err.(*RequestError); !ok || re.Message != want {
 		t.Errorf("got %v, want %q", err, want)
+	}
+}
+
+// TestVerifyMismatchMessage checks the whole message of a signature that does not match: the
+// service's sentence, then the canonical request and the string to sign the client should
+// have signed, built here by hand from SigV4's rules (the escaped path's segments encoded
+// again, the host as received).
+func TestVerifyMismatchMessage(t *testing.T) {
+	body := []byte(`{"messages":[]}`)
+	c, _ := http.NewRequest("POST", "http://127.0.0.1:8085/model/amazon.nova-lite-v1%3A0/converse", bytes.NewReader(body))
+	c.Header.Set("Content-Type", "application/json")
+	wrong := Credentials{AccessKeyID: reqCreds.AccessKeyID, SecretAccessKey: "not the secret"}
+	if _, err := SignRequest(c, wrong, "us-west-2", "bedrock", PayloadHash(body), testNow); err != nil {
+		t.Fatal(err)
+	}
+	v := &RequestVerifier{Service: "bedrock", Credentials: StaticCredentials(reqCreds), Now: func() time.Time { return testNow }}
+	_, err := v.Verify(serverRequest(t, c, body), PayloadHash(body))
+	creq := "POST\n/model/amazon.nova-lite-v1%253A0/converse\n\n" +
+		"content-length:15\ncontent-type:application/json\nhost:127.0.0.1:8085\nx-amz-date:20260101T001000Z\n\n" +
+		"content-length;content-type;host;x-amz-date\n" + PayloadHash(body)
+	sum := sha256.Sum256([]byte(creq))
+	sts := "AWS4-HMAC-SHA256\n20260101T001000Z\n20260101/us-west-2/bedrock/aws4_request\n" + hex.EncodeToString(sum[:])
+	want := "The request signature we calculated does not match the signature you provided. " +
+		"Check your AWS Secret Access Key and signing method. Consult the service documentation for details." +
+		"\n\nThe Canonical String for this request should have been\n'" + creq +
+		"'\n\nThe String-to-Sign should have been\n'" + sts + "'\n"
+	var re *RequestError
+	if !errors.As(err, &re) || re.Code != InvalidSignature || re.Message != want {
+		t.Errorf("got %v\nwant InvalidSignatureException: %s", err, want)
 	}
 }

@@ -146,11 +146,20 @@ const wordsPerChunk = 3
 
 func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\t' }
 
+// maxPieceLen bounds the bytes of one text delta, as a model's deltas are bounded by its
+// tokens: a "word" of megabytes (an echoed prompt without spaces) streams in pieces instead
+// of one frame larger than the format allows.
+const maxPieceLen = 1024
+
 // pieceEnd returns where the piece of text that starts at start ends: after wordsPerChunk
-// words and the white space that follows them. Pieces join back to the text.
+// words and the white space that follows them, or at the first character boundary at or
+// after maxPieceLen bytes. Pieces join back to the text.
 func pieceEnd(text string, start int) int {
 	words, inWord := 0, false
 	for i := start; i < len(text); i++ {
+		if i-start >= maxPieceLen && utf8.RuneStart(text[i]) {
+			return i
+		}
 		space := isSpace(text[i])
 		if !space && !inWord {
 			if words == wordsPerChunk {
@@ -178,18 +187,11 @@ func pieces(text string) iter.Seq[string] {
 
 // pieceCount is the number of pieces that pieces yields for text.
 func pieceCount(text string) int {
-	words, inWord := 0, false
-	for i := 0; i < len(text); i++ {
-		space := isSpace(text[i])
-		if !space && !inWord {
-			words++
-		}
-		inWord = !space
+	n := 0
+	for start := 0; start < len(text); start = pieceEnd(text, start) {
+		n++
 	}
-	if words == 0 && text != "" {
-		return 1
-	}
-	return (words + wordsPerChunk - 1) / wordsPerChunk
+	return n
 }
 
 // textPieces yields the pieces of every block, in order.

@@ -159,3 +159,26 @@ func TestAppendJSONString(t *testing.T) {
 		}
 	}
 }
+
+// TestPiecesBounded checks that text deltas are a few words each, and at most a character
+// more than maxPieceLen bytes however long a word is, and that they join back to the text.
+func TestPiecesBounded(t *testing.T) {
+	long := strings.Repeat("é", 3*maxPieceLen) // 2-byte characters, no space
+	for _, text := range []string{"one two three four five", long, "a " + long + " b c", strings.Repeat("x", maxPieceLen+1)} {
+		var joined strings.Builder
+		n := 0
+		for p := range pieces(text) {
+			if len(p) > maxPieceLen+utf8.UTFMax-1 || !utf8.ValidString(p) {
+				t.Errorf("piece of %d bytes, valid UTF-8 %v", len(p), utf8.ValidString(p))
+			}
+			joined.WriteString(p)
+			n++
+		}
+		if joined.String() != text || n != pieceCount(text) {
+			t.Errorf("%d pieces (pieceCount %d) join to %d bytes of %d", n, pieceCount(text), joined.Len(), len(text))
+		}
+	}
+	if n := pieceCount(long); n != 6 {
+		t.Errorf("%d pieces of a %d-byte word, want 6", n, len(long))
+	}
+}

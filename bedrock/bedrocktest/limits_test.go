@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/framewire/eventstream/bedrock"
 )
 
 // closedWithin reads from c until it is closed by the server, and fails if that takes
@@ -273,5 +275,48 @@ func TestStartRefusesEmptyAddr(t *testing.T) {
 	if srv, err := Start("", false, Config{}); err == nil {
 		srv.Close()
 		t.Fatal("Start(\"\") listened")
+	}
+}
+
+// TestLongWordStreams checks that a reply echoing a prompt that is one word longer than a
+// frame may be (20 MiB, no space: 27 MiB in base64) streams in pieces to a complete, intact end.
+func TestLongWordStreams(t *testing.T) {
+	srv := NewServer(Config{})
+	defer srv.Close()
+	word := strings.Repeat("w", 20<<20)
+	for _, tc := range []struct{ path, body string }{
+		{"/model/amazon.titan-text-express-v1/invoke-with-response-stream", `{"inputText":"` + word + `"}`},
+		{"/model/" + claude + "/converse-stream", converseBody(word)},
+	} {
+		req, _ := http.NewRequest("POST", srv.URL+tc.path, strings.NewReader(tc.body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := bedrock.ReadResponse(resp)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.path, err)
+		}
+		n := 0
+		for {
+			ev, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", tc.path, err)
+			}
+			if strings.HasSuffix(tc.path, "/invoke-with-response-stream") {
+				s, _ := bedrock.TextDelta(bedrock.FamilyTitan, ev.Payload)
+				n += len(s)
+			} else if ev.Type == "contentBlockDelta" {
+				n += strings.Count(string(ev.Payload), "w")
+			}
+		}
+		resp.Body.Close()
+		if !r.Complete() || n != len(word) {
+			t.Errorf("%s: complete %v, %d of %d bytes echoed", tc.path, r.Complete(), n, len(word))
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -16,17 +17,21 @@ import (
 )
 
 // limitListener accepts at most cap(sem) connections at once: Accept waits for one to
-// close, and the connections beyond wait in the kernel's listen queue.
+// close, and the connections beyond wait in the kernel's listen queue. With a TLS config,
+// it terminates TLS: each connection it returns carries the decrypted bytes.
 type limitListener struct {
 	net.Listener
 	sem       chan struct{}
 	conns     atomic.Int64 // open
 	done      chan struct{}
 	closeOnce sync.Once
+	tlsConfig *tls.Config
+	handshake time.Duration // the longest a TLS handshake's writes may wait
 }
 
-func newLimitListener(ln net.Listener, n int) *limitListener {
-	return &limitListener{Listener: ln, sem: make(chan struct{}, n), done: make(chan struct{})}
+func newLimitListener(ln net.Listener, n int, tlsConfig *tls.Config, handshake time.Duration) *limitListener {
+	return &limitListener{Listener: ln, sem: make(chan struct{}, n), done: make(chan struct{}),
+		tlsConfig: tlsConfig, handshake: handshake}
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
@@ -42,6 +47,12 @@ func (l *limitListener) Accept() (net.Conn, error) {
 	}
 	l.conns.Add(1)
 	sc := &serverConn{Conn: c, release: func() { l.conns.Add(-1); <-l.sem }}
+	if l.tlsConfig != nil {
+		// No I/O here: the handshake happens on the first Read, in the connection's own
+		// goroutine and within the read deadline net/http sets for the request's headers.
+		sc.tls = tls.Server(c, l.tlsConfig)
+		sc.Conn, sc.raw, sc.handshakeTimeout = sc.tls, c, l.handshake
+	}
 	sc.idle.Store(true)
 	return sc, nil
 }
@@ -54,24 +65,73 @@ func (l *limitListener) Close() error {
 	return l.Listener.Close()
 }
 
-// serverConn is one accepted connection. It frees its place in the limit when closed,
-// remembers when the bytes of the current HTTP/1.1 request began to arrive (for the read
-// timeout, which covers headers and body), and turns the plain-text error responses that
-// net/http writes for requests it cannot parse into the service's JSON errors.
+// serverConn is one accepted connection, as net/http sees it: plain text, TLS having been
+// terminated below it, so that net/http's own error answers pass through Write and HTTP/2
+// is recognized by its preface whether TLS negotiated it or not. It frees its place in the
+// limit when closed, remembers when the bytes of the current HTTP/1.1 request began to
+// arrive (for the read timeout, which covers headers and body), and turns the plain-text
+// error responses that net/http writes for requests it cannot parse into the service's
+// JSON errors.
+//
+// It must not have a ConnectionState method: net/http would take the connection for TLS
+// it did not negotiate and no longer look for the HTTP/2 preface (so requests see a nil
+// Request.TLS).
 type serverConn struct {
-	net.Conn
+	net.Conn  // the decrypted stream: the accepted connection, or tls below
 	release   func()
 	closeOnce sync.Once
 	idle      atomic.Bool  // between HTTP/1.1 requests
 	reqStart  atomic.Int64 // unix nanoseconds of the first byte of the current request
+
+	// TLS only: the TLS connection over raw, the accepted one.
+	tls              *tls.Conn
+	raw              net.Conn
+	handshakeTimeout time.Duration
+	handshaken       atomic.Bool
 }
 
 func (c *serverConn) Read(p []byte) (int, error) {
+	if c.tls != nil && !c.handshaken.Load() {
+		if err := c.handshake(); err != nil {
+			return 0, err
+		}
+	}
 	n, err := c.Conn.Read(p)
 	if n > 0 && c.idle.Load() && c.idle.CompareAndSwap(true, false) {
 		c.reqStart.Store(time.Now().UnixNano())
 	}
 	return n, err
+}
+
+// handshake runs the TLS handshake. Its reads wait until the read deadline that net/http
+// set before its first read, its writes at most handshakeTimeout. A client that speaks
+// plain-text HTTP gets a service-shaped 400 in plain text.
+func (c *serverConn) handshake() error {
+	c.raw.SetWriteDeadline(time.Now().Add(c.handshakeTimeout))
+	err := c.tls.Handshake()
+	c.raw.SetWriteDeadline(time.Time{})
+	if err != nil {
+		var rh tls.RecordHeaderError
+		if errors.As(err, &rh) && rh.Conn != nil && looksLikeHTTP(rh.RecordHeader) {
+			c.raw.SetWriteDeadline(time.Now().Add(c.handshakeTimeout))
+			c.raw.Write(serviceError(http.StatusBadRequest, "bedrocktest: this port serves HTTPS; the request came in plain text"))
+		}
+		return err
+	}
+	c.handshaken.Store(true)
+	return nil
+}
+
+// looksLikeHTTP reports whether the first bytes a client sent, read as a TLS record
+// header, are rather the start of an HTTP/1.x request line: a TLS record begins with a
+// content type byte (20 to 24), a request with an upper-case method name.
+func looksLikeHTTP(head [5]byte) bool {
+	for _, b := range head {
+		if (b < 'A' || b > 'Z') && b != ' ' && b != '/' && b != '*' {
+			return false
+		}
+	}
+	return head[0] >= 'A' && head[0] <= 'Z'
 }
 
 // requestStart returns when the current HTTP/1.1 request began to arrive, or the zero time.
@@ -106,8 +166,8 @@ func (c *serverConn) Close() error {
 }
 
 // serviceShapedError rewrites one of net/http's own plain-text error responses as the
-// service answers errors: the same status, x-amzn-ErrorType, x-amzn-RequestId and a JSON
-// message. It returns nil for anything else.
+// service answers errors (see serviceError), keeping its status and text. It returns nil
+// for anything else.
 func serviceShapedError(p []byte) []byte {
 	statusLine, rest, ok := bytes.Cut(p, []byte(goErrorHeaders))
 	if !ok || bytes.IndexByte(statusLine, '\n') >= 0 {
@@ -117,13 +177,19 @@ func serviceShapedError(p []byte) []byte {
 	if err != nil || code < 400 || code > 599 {
 		return nil
 	}
+	return serviceError(code, "bedrocktest: malformed request: "+string(rest))
+}
+
+// serviceError is a whole HTTP/1.1 response, closing the connection, that answers an error
+// as the service does: the status, x-amzn-ErrorType (ValidationException for a 4xx,
+// InternalServerException for a 5xx), x-amzn-RequestId and a JSON message.
+func serviceError(code int, message string) []byte {
 	name := bedrock.ErrValidation
 	if code >= 500 {
 		name = bedrock.ErrInternalServer
 	}
 	rec := newHeaderRecorder()
-	bedrock.WriteAPIError(rec, &bedrock.APIError{Name: name, StatusCode: code,
-		Message: "bedrocktest: malformed request: " + string(rest)})
+	bedrock.WriteAPIError(rec, &bedrock.APIError{Name: name, StatusCode: code, Message: message})
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "HTTP/1.1 %03d %s\r\n", code, http.StatusText(code))
 	rec.h.Set("X-Amzn-Requestid", newRequestID())
@@ -146,26 +212,17 @@ func (r *headerRecorder) WriteHeader(int)             {}
 func (r *headerRecorder) Write(p []byte) (int, error) { return r.body.Write(p) }
 func connState(c net.Conn, s http.ConnState) {
 	if s == http.StateIdle || s == http.StateNew {
-		if sc := unwrapConn(c); sc != nil {
+		if sc, ok := c.(*serverConn); ok {
 			sc.idle.Store(true)
 		}
 	}
-}
-
-// unwrapConn returns the serverConn under c, or nil.
-func unwrapConn(c net.Conn) *serverConn {
-	if tc, ok := c.(*tls.Conn); ok {
-		c = tc.NetConn()
-	}
-	sc, _ := c.(*serverConn)
-	return sc
 }
 
 type connKey struct{}
 
 // connContext makes the connection known to the handler, for the read timeout.
 func connContext(ctx context.Context, c net.Conn) context.Context {
-	if sc := unwrapConn(c); sc != nil {
+	if sc, ok := c.(*serverConn); ok {
 		return context.WithValue(ctx, connKey{}, sc)
 	}
 	return ctx

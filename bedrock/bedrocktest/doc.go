@@ -17,7 +17,8 @@
 // The servers of this package speak HTTP/1.1 and HTTP/2 with prior knowledge (h2c) on the
 // same plain-text port: the AWS SDK for JavaScript in Node uses HTTP/2 by default, the AWS
 // SDK for Go HTTP/1.1. In TLS mode they speak HTTP/2 (ALPN) and HTTP/1.1 with a self-signed
-// certificate written to [Server.CAFile]. A stream is answered with 200, Content-Type
+// certificate written to [Server.CAFile], over TLS 1.3, or TLS 1.2 with the cipher suites
+// HTTP/2 permits (ECDHE with AES-GCM or ChaCha20-Poly1305). A stream is answered with 200, Content-Type
 // application/vnd.amazon.eventstream, X-Amzn-Bedrock-Content-Type application/json (on
 // InvokeModelWithResponseStream), headers flushed at once and each frame flushed as it is
 // written; it is never compressed and has no initial-response event.
@@ -88,8 +89,9 @@
 // piece, the request body is dropped once the reply is planned, and after large bodies the
 // memory goes back to the operating system as soon as no request is in flight. The
 // requests that net/http refuses before any handler runs (a malformed path or header, a bad
-// Content-Length) are answered with the service's JSON errors on plain-text HTTP/1.1; over
-// TLS they keep net/http's plain-text 400, written where the server cannot rewrite it.
+// Content-Length, headers too large) are answered with the service's JSON errors on
+// HTTP/1.1, in plain text and over TLS alike, and so is a plain-text request to a TLS port.
+// Over TLS, the handshake must end within ReadTimeout too.
 // An exception= directive must name a member the operation can send
 // ([bedrock.StreamExceptions]); fail-attempts counts the attempts of a client that sends no
 // Amz-Sdk-Request header by operation, model and body within 60 seconds.

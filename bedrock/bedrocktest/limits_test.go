@@ -3,9 +3,14 @@ package bedrocktest
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -105,11 +110,66 @@ func TestReadTimeout(t *testing.T) {
 	}
 }
 
+// TestReadTimeoutTLS checks that over TLS the handshake, then a request's headers and body,
+// must arrive within ReadTimeout: a client that connects and never finishes its handshake
+// holds its connection no longer than that, and Close does not wait for it.
+func TestReadTimeoutTLS(t *testing.T) {
+	t.Parallel() // waits on timers, not on the CPU
+	const rt = 600 * time.Millisecond
+	srv := NewTLSServer(Config{ReadTimeout: rt})
+	defer srv.Close()
+	head := "POST /model/" + claude + "/invoke HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+	for _, tc := range []struct {
+		name string
+		send func(c net.Conn)
+	}{
+		{"silent after connecting", func(net.Conn) {}},
+		// The first bytes of a TLS record of a ClientHello, and nothing more.
+		{"half-sent ClientHello", func(c net.Conn) { c.Write([]byte{22, 3, 1, 0, 200, 1, 0}) }},
+		{"half-sent headers", func(c net.Conn) {
+			tc := tls.Client(c, tlsClientConfig(srv, "http/1.1"))
+			if err := tc.Handshake(); err != nil {
+				t.Errorf("handshake: %v", err)
+			}
+			io.WriteString(tc, head)
+		}},
+		{"short Content-Length", func(c net.Conn) {
+			io.WriteString(tls.Client(c, tlsClientConfig(srv, "http/1.1")), head+"Content-Length: 100\r\n\r\n{\"a\":")
+		}},
+	} {
+		start := time.Now()
+		c := dial(t, srv)
+		tc.send(c)
+		closedWithin(t, tc.name, c, 3*time.Second)
+		if d := time.Since(start); d < rt || d > rt+time.Second {
+			t.Errorf("%s: closed after %v, want about %v", tc.name, d, rt)
+		}
+	}
+
+	// Close does not wait for a handshake in progress.
+	c := dial(t, srv)
+	c.Write([]byte{22, 3, 1, 0, 200, 1, 0})
+	for deadline := time.Now().Add(3 * time.Second); srv.openConns() == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	start := time.Now()
+	srv.Close()
+	if d := time.Since(start); d > rt/2 {
+		t.Errorf("Close took %v with a handshake in progress", d)
+	}
+	// Closed, by a FIN or, when the server had not read all the client sent, a reset.
+	c.SetReadDeadline(time.Now().Add(time.Second))
+	if _, err := io.Copy(io.Discard, c); errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Error("a connection in its handshake is still open after Close")
+	}
+}
+
 // stalledStream opens a stream of a long reply on c and never reads it.
 func stalledStream(t *testing.T, c *http.Client, url string) {
 	t.Helper()
 	prompt := strings.Repeat("many small words ", 1<<16) // about 20 MB of frames
-	req, _ := http.NewRequest("POST", url+"/model/"+claude+"/invoke-with-response-stream", strings.NewReader(claudeBody(prompt)))
+	// No maxTokens: the whole prompt is echoed.
+	req, _ := http.NewRequest("POST", url+"/model/"+claude+"/converse-stream", strings.NewReader(converseBody(prompt)))
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.Do(req)
 	if err != nil {
@@ -119,21 +179,31 @@ func stalledStream(t *testing.T, c *http.Client, url string) {
 }
 
 // TestWriteTimeout checks that a stream whose client stopped reading ends when a write has
-// made no progress for WriteTimeout, on HTTP/1.1 and HTTP/2.
+// made no progress for WriteTimeout, on HTTP/1.1 and HTTP/2, in plain text and over TLS.
 func TestWriteTimeout(t *testing.T) {
 	const wt = 300 * time.Millisecond
 	ended := make(chan LogEntry, 2)
-	srv := NewServer(Config{WriteTimeout: wt, Log: func(e LogEntry) { ended <- e }})
+	cfg := Config{WriteTimeout: wt, Log: func(e LogEntry) { ended <- e }}
+	srv := NewServer(cfg)
 	defer srv.Close()
+	tlsSrv := NewTLSServer(cfg)
+	defer tlsSrv.Close()
 	for _, c := range []struct {
 		name   string
 		client *http.Client
-	}{{"http1", srv.Client()}, {"h2c", h2cClient()}} {
-		stalledStream(t, c.client, srv.URL)
+		url    string
+	}{
+		{"http1", srv.Client(), srv.URL},
+		{"h2c", h2cClient(), srv.URL},
+		{"http1-tls", &http.Client{Transport: &http.Transport{TLSClientConfig: tlsClientConfig(tlsSrv)}}, tlsSrv.URL},
+		{"h2-tls", tlsSrv.Client(), tlsSrv.URL},
+	} {
+		stalledStream(t, c.client, c.url)
 		select {
 		case e := <-ended:
-			if e.Frames == 0 {
-				t.Errorf("%s: ended after %d frames", c.name, e.Frames)
+			// The whole reply is 65,540 frames; a client that stops reading takes far fewer.
+			if e.Frames == 0 || e.Frames >= 1<<16 || e.Duration < wt || e.Proto != map[bool]string{false: "HTTP/1.1", true: "HTTP/2.0"}[strings.HasPrefix(c.name, "h2")] {
+				t.Errorf("%s: ended after %d frames and %v, %s", c.name, e.Frames, e.Duration, e.Proto)
 			}
 		case <-time.After(5 * time.Second):
 			t.Fatalf("%s: the stream of a client that stopped reading is still running", c.name)
@@ -148,7 +218,7 @@ func TestIdleTimeout(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		useTLS bool
-	}{{"http1", false}, {"h2c", false}, {"h2", true}} {
+	}{{"http1", false}, {"h2c", false}, {"http1-tls", true}, {"h2", true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel() // an HTTP/2 server waits a second for the client after its GOAWAY
 			srv, err := Start("127.0.0.1:0", tc.useTLS, Config{IdleTimeout: it})
@@ -157,14 +227,17 @@ func TestIdleTimeout(t *testing.T) {
 			}
 			defer srv.Close()
 			c := srv.Client() // HTTP/1.1 in plain text, HTTP/2 over TLS
-			if tc.name == "h2c" {
+			switch tc.name {
+			case "h2c":
 				c = h2cClient()
+			case "http1-tls":
+				c = &http.Client{Transport: &http.Transport{TLSClientConfig: tlsClientConfig(srv)}}
 			}
 			defer c.CloseIdleConnections()
 			// A stream that lasts nearly three idle timeouts completes.
 			resp := post(t, c, srv.URL, claude, "converse-stream", converseBody("a b c d e f g h i [[mock chunk-delay=70ms]]"))
 			evs, complete, err := readStream(t, resp)
-			if err != nil || !complete || len(evs) != 7 || resp.ProtoMajor != map[bool]int{false: 1, true: 2}[tc.name != "http1"] {
+			if err != nil || !complete || len(evs) != 7 || resp.ProtoMajor != map[bool]int{false: 1, true: 2}[strings.HasPrefix(tc.name, "h2")] {
 				t.Errorf("slow stream: %d events, complete %v, %v, %s", len(evs), complete, err, resp.Proto)
 			}
 			if open := srv.openConns(); open != 1 {
@@ -181,57 +254,134 @@ func TestIdleTimeout(t *testing.T) {
 	}
 }
 
-// TestMaxConns checks that connections beyond MaxConns wait until one closes.
+// TestMaxConns checks that connections beyond MaxConns wait until one closes, in plain
+// text and over TLS.
 func TestMaxConns(t *testing.T) {
-	srv := NewServer(Config{MaxConns: 2})
-	defer srv.Close()
-	a, b := dial(t, srv), dial(t, srv)
-	c := dial(t, srv) // the kernel completes the handshake; the server does not take it
-	req := "POST /model/" + claude + "/invoke HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
-		strconv.Itoa(len(claudeBody("hi"))) + "\r\n\r\n" + claudeBody("hi")
-	io.WriteString(c, req)
-	c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
-	if _, err := c.Read(make([]byte, 1)); err == nil {
-		t.Fatal("a connection beyond MaxConns was served")
-	}
-	a.Close()
-	c.SetReadDeadline(time.Now().Add(3 * time.Second))
-	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-	if err != nil {
-		t.Fatalf("the waiting connection was not served once one closed: %v", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Errorf("status %d", resp.StatusCode)
-	}
-	_ = b
-}
-
-// TestMalformedRequestsGetServiceErrors checks that requests net/http refuses before any
-// handler runs are answered as the service answers errors, not with Go's plain text.
-func TestMalformedRequestsGetServiceErrors(t *testing.T) {
-	srv := NewServer(Config{})
-	defer srv.Close()
-	for _, raw := range []string{
-		"POST /model/%zz/invoke HTTP/1.1\r\nHost: x\r\n\r\n",
-		"POST /model/" + claude + "/invoke HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
-		"POST /model/" + claude + "/invoke HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
-		"POST /model/" + claude + "/invoke HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
-		"POST /model/" + claude + "/invoke HTTP/1.1\r\nHost: x\r\nBad Header: v\r\n\r\n",
-	} {
-		c := dial(t, srv)
-		io.WriteString(c, raw)
+	for _, useTLS := range []bool{false, true} {
+		srv, err := Start("127.0.0.1:0", useTLS, Config{MaxConns: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		a, b := dial(t, srv), dial(t, srv)
+		var c net.Conn = dial(t, srv) // the kernel completes the handshake; the server does not take it
+		if useTLS {
+			c = tls.Client(c, tlsClientConfig(srv, "http/1.1"))
+		}
+		req := "POST /model/" + claude + "/invoke HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+			strconv.Itoa(len(claudeBody("hi"))) + "\r\n\r\n" + claudeBody("hi")
+		wrote := make(chan error, 1)
+		go func() { _, err := io.WriteString(c, req); wrote <- err }() // over TLS, waits for the handshake
+		c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		if _, err := c.Read(make([]byte, 1)); err == nil {
+			t.Fatalf("TLS %v: a connection beyond MaxConns was served", useTLS)
+		}
+		if useTLS {
+			// The handshake's read timed out on the client's side; start it again.
+			c.Close()
+			<-wrote
+			c = tls.Client(dial(t, srv), tlsClientConfig(srv, "http/1.1"))
+			go func() { _, err := io.WriteString(c, req); wrote <- err }()
+			time.Sleep(100 * time.Millisecond)
+		}
+		// Free one place: the connection the server accepted first. The timed-out TLS
+		// connection, accepted next, takes it and is closed by the server, which frees
+		// its place again.
+		a.Close()
 		c.SetReadDeadline(time.Now().Add(3 * time.Second))
 		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 		if err != nil {
-			t.Fatalf("%q: %v", raw, err)
+			t.Fatalf("TLS %v: the waiting connection was not served once one closed: %v", useTLS, err)
 		}
-		name, status, msg := apiError(t, resp)
-		if status != 400 || name != "ValidationException" || resp.Header.Get("Content-Type") != "application/json" ||
-			resp.Header.Get("X-Amzn-Requestid") == "" || msg == "" {
-			t.Errorf("%q: %d %q %q %v", raw, status, name, msg, resp.Header)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("TLS %v: status %d", useTLS, resp.StatusCode)
+		}
+		if err := <-wrote; err != nil {
+			t.Errorf("TLS %v: writing the request: %v", useTLS, err)
+		}
+		_ = b
+	}
+}
+
+// dialTLS connects to a TLS server trusting its certificate, offering HTTP/1.1 by ALPN
+// only. The handshake happens on the first read or write.
+func dialTLS(t *testing.T, srv *Server) *tls.Conn {
+	t.Helper()
+	return tls.Client(dial(t, srv), tlsClientConfig(srv, "http/1.1"))
+}
+
+func tlsClientConfig(srv *Server, protos ...string) *tls.Config {
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.Certificate)
+	return &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", NextProtos: protos}
+}
+
+// TestMalformedRequestsGetServiceErrors checks that requests net/http refuses before any
+// handler runs are answered as the service answers errors, not with Go's plain text, in
+// plain text and over TLS alike.
+func TestMalformedRequestsGetServiceErrors(t *testing.T) {
+	post := "POST /model/" + claude + "/invoke HTTP/1.1\r\nHost: x\r\n"
+	cases := []struct {
+		raw    string
+		status int
+	}{
+		{"POST /model/%zz/invoke HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+		{"GET /%zz HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+		{post + "Content-Length: -5\r\n\r\n", 400},
+		{post + "Content-Length: abc\r\n\r\n", 400},
+		{post + "Content-Length: 1\r\nContent-Length: 2\r\n\r\n", 400},
+		{post + "Bad Header: v\r\n\r\n", 400},
+		{post + "no colon\r\n\r\n", 400},
+		{"POST /model/" + claude + "/invoke HTTP/1.1\r\n\r\n", 400}, // no Host
+		// Past net/http's 1 MiB limit (plus its 4 KiB of slack) on the request line and
+		// headers.
+		{post + "X-Big: " + strings.Repeat("b", 1<<20+8<<10) + "\r\n\r\n", 431},
+	}
+	for _, useTLS := range []bool{false, true} {
+		srv, err := Start("127.0.0.1:0", useTLS, Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		for _, tc := range cases {
+			what := fmt.Sprintf("TLS %v, %.60q", useTLS, tc.raw)
+			var c net.Conn = dial(t, srv)
+			if useTLS {
+				c = tls.Client(c, tlsClientConfig(srv, "http/1.1"))
+			}
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			go io.WriteString(c, tc.raw) // the server may answer before reading it all
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+			name, status, msg := apiError(t, resp)
+			if status != tc.status || name != "ValidationException" || resp.Header.Get("Content-Type") != "application/json" ||
+				resp.Header.Get("X-Amzn-Requestid") == "" || !strings.HasPrefix(msg, "bedrocktest: malformed request: "+strconv.Itoa(tc.status)) {
+				t.Errorf("%s: %d %q %q %v; want %d ValidationException", what, status, name, msg, resp.Header, tc.status)
+			}
 		}
 	}
+}
+
+// TestPlainHTTPToTLSPort checks that a plain-text request to the TLS port gets a
+// service-shaped 400, in plain text, rather than net/http's text.
+func TestPlainHTTPToTLSPort(t *testing.T) {
+	srv := NewTLSServer(Config{})
+	defer srv.Close()
+	c := dial(t, srv)
+	io.WriteString(c, "POST /model/"+claude+"/invoke HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name, status, msg := apiError(t, resp)
+	if status != 400 || name != "ValidationException" || resp.Header.Get("X-Amzn-Requestid") == "" || !strings.Contains(msg, "serves HTTPS") {
+		t.Errorf("%d %q %q %v", status, name, msg, resp.Header)
+	}
+	closedWithin(t, "plain-text request to the TLS port", c, 3*time.Second)
 }
 
 // TestHTTP2BadContentLength checks the Content-Length that net/http's HTTP/2 server passes

@@ -56,7 +56,8 @@ type Config struct {
 	// ReadTimeout bounds the time a request's headers and whole body take to arrive
 	// (DefaultReadTimeout when zero). Past it, an HTTP/1.1 connection is closed and an
 	// HTTP/2 stream reset, without an answer: a half-sent body, a chunked body never
-	// finished or a Content-Length larger than what arrives holds nothing longer.
+	// finished or a Content-Length larger than what arrives holds nothing longer. Over TLS,
+	// a connection's handshake and its first request's headers share that time.
 	ReadTimeout time.Duration
 	// WriteTimeout bounds the time one write of a response may make no progress
 	// (DefaultWriteTimeout when zero): a client that stops reading has its stream ended
@@ -160,8 +161,11 @@ func NewServer(cfg Config) *Server {
 	return s
 }
 
-// NewTLSServer is NewServer with HTTPS: HTTP/2 by ALPN and HTTP/1.1, with a freshly made
-// self-signed certificate for localhost, 127.0.0.1 and ::1 (see Server.CAFile and Client).
+// NewTLSServer is NewServer with HTTPS: HTTP/2 by ALPN and HTTP/1.1, over TLS 1.3 or TLS
+// 1.2 with the cipher suites HTTP/2 permits, with a freshly made self-signed certificate for
+// localhost, 127.0.0.1 and ::1 (see Server.CAFile and Client). The server terminates TLS
+// itself: the requests that net/http refuses are answered with the service's JSON errors,
+// as in plain text.
 func NewTLSServer(cfg Config) *Server {
 	s, err := Start("127.0.0.1:0", true, cfg)
 	if err != nil {
@@ -172,8 +176,8 @@ func NewTLSServer(cfg Config) *Server {
 
 // Start listens on addr ("127.0.0.1:0" picks a free port) and serves in the background:
 // HTTP/1.1 and h2c when useTLS is false; HTTPS with HTTP/2 (ALPN) and HTTP/1.1 and a
-// self-signed certificate when it is true. An empty addr is an error: net.Listen would take
-// it for every interface.
+// self-signed certificate when it is true, as NewTLSServer. An empty addr is an error:
+// net.Listen would take it for every interface.
 func Start(addr string, useTLS bool, cfg Config) (*Server, error) {
 	if addr == "" {
 		return nil, errors.New("bedrocktest: empty listen address; give HOST:PORT (127.0.0.1:0 picks a free port)")
@@ -182,12 +186,39 @@ func Start(addr string, useTLS bool, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bedrocktest: %w", err)
 	}
+	var tlsConfig *tls.Config
+	s := &Server{done: make(chan struct{})}
+	if useTLS {
+		host, _, _ := net.SplitHostPort(addr)
+		cert, leaf, caFile, err := selfSigned(host)
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("bedrocktest: certificate: %w", err)
+		}
+		s.Certificate, s.CAFile = leaf, caFile
+		tlsConfig = &tls.Config{
+			Certificates: []tls.Certificate{cert},
+			NextProtos:   []string{"h2", "http/1.1"},
+			MinVersion:   tls.VersionTLS12,
+			// TLS 1.2 only with the suites HTTP/2 permits (RFC 9113, section 9.2.2) for
+			// the certificate's ECDSA key, whichever protocol is negotiated; TLS 1.3's
+			// suites all qualify.
+			CipherSuites: []uint16{
+				tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+				tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+			},
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	ll := newLimitListener(ln, orDefault(cfg.MaxConns, DefaultMaxConns))
-	s := &Server{Listener: ll, cancel: cancel, done: make(chan struct{})}
-	ln = ll
+	readTimeout := orDefault(cfg.ReadTimeout, DefaultReadTimeout)
+	ll := newLimitListener(ln, orDefault(cfg.MaxConns, DefaultMaxConns), tlsConfig, readTimeout)
+	s.Listener, s.cancel = ll, cancel
+	// The server sees every connection as plain text, TLS included (the listener
+	// terminates it, see serverConn): HTTP/2 is recognized by its preface, whether TLS
+	// negotiated it by ALPN or a client sends it with prior knowledge.
 	var protos http.Protocols
 	protos.SetHTTP1(true)
+	protos.SetUnencryptedHTTP2(true)
 	h := newHandler(cfg)
 	s.h = h
 	hs := &http.Server{
@@ -201,8 +232,8 @@ func Start(addr string, useTLS bool, cfg Config) (*Server, error) {
 		DisableGeneralOptionsHandler: true,
 		// The handler bounds the body by the same time, counted from the request's first
 		// byte (see serverConn); Server.ReadTimeout would also cut the streams that last
-		// longer.
-		ReadHeaderTimeout: orDefault(cfg.ReadTimeout, DefaultReadTimeout),
+		// longer. Over TLS, the handshake happens within it too.
+		ReadHeaderTimeout: readTimeout,
 		IdleTimeout:       orDefault(cfg.IdleTimeout, DefaultIdleTimeout),
 		ConnState:         connState,
 		ConnContext:       connContext,
@@ -215,31 +246,15 @@ func Start(addr string, useTLS bool, cfg Config) (*Server, error) {
 		BaseContext: func(net.Listener) context.Context { return ctx },
 	}
 	s.srv = hs
-	hostPort := ln.Addr().String()
+	scheme := "http://"
 	if useTLS {
-		host, _, _ := net.SplitHostPort(addr)
-		cert, leaf, caFile, err := selfSigned(host)
-		if err != nil {
-			ln.Close()
-			cancel()
-			return nil, fmt.Errorf("bedrocktest: certificate: %w", err)
-		}
-		s.Certificate, s.CAFile = leaf, caFile
-		protos.SetHTTP2(true)
-		hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		s.URL = "https://" + hostPort
-		go func() {
-			defer close(s.done)
-			hs.ServeTLS(ln, "", "")
-		}()
-	} else {
-		protos.SetUnencryptedHTTP2(true)
-		s.URL = "http://" + hostPort
-		go func() {
-			defer close(s.done)
-			hs.Serve(ln)
-		}()
+		scheme = "https://"
 	}
+	s.URL = scheme + ll.Addr().String()
+	go func() {
+		defer close(s.done)
+		hs.Serve(ll)
+	}()
 	return s, nil
 }
 

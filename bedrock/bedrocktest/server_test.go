@@ -387,6 +387,41 @@ func TestTLS(t *testing.T) {
 			}
 		})
 	}
+	// TLS 1.2 only with the cipher suites HTTP/2 permits, whatever the protocol.
+	for _, c := range []struct {
+		name string
+		cfg  *tls.Config
+		ok   bool
+	}{
+		{"TLS 1.2 with AES-GCM", &tls.Config{MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}}, true},
+		{"TLS 1.2 with CBC", &tls.Config{MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA}}, false},
+		{"TLS 1.1", &tls.Config{MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			c.cfg.RootCAs = pool
+			client := &http.Client{Transport: &http.Transport{TLSClientConfig: c.cfg, ForceAttemptHTTP2: true}}
+			req, _ := http.NewRequest("POST", srv.URL+"/model/"+claude+"/converse", strings.NewReader(converseBody("hi")))
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := client.Do(req)
+			if !c.ok {
+				if err == nil {
+					resp.Body.Close()
+					t.Fatalf("served %s", resp.Proto)
+				}
+				if !strings.Contains(err.Error(), "tls: ") {
+					t.Errorf("refused, but not by TLS: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 200 || resp.ProtoMajor != 2 || resp.TLS.Version != tls.VersionTLS12 {
+				t.Errorf("status %d, %s, TLS version %x", resp.StatusCode, resp.Proto, resp.TLS.Version)
+			}
+		})
+	}
 	// localhost is in the certificate too.
 	u := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
 	resp := post(t, h2, u, claude, "converse", converseBody("by name"))

@@ -146,13 +146,40 @@ func TestReadTimeoutTLS(t *testing.T) {
 		}
 	}
 
+	// HTTP/2 negotiated by TLS: the stream whose body never ends is reset.
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	req, _ := http.NewRequest("POST", srv.URL+"/model/"+claude+"/invoke", pr)
+	req.Header.Set("Content-Type", "application/json")
+	go pw.Write([]byte(`{"a":`))
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	start := time.Now()
+	hc := srv.Client()
+	resp, err := hc.Do(req.WithContext(ctx))
+	if err == nil {
+		resp.Body.Close()
+		t.Fatalf("h2: unfinished body answered %d", resp.StatusCode)
+	}
+	if ctx.Err() != nil || time.Since(start) > rt+time.Second {
+		t.Errorf("h2: stream not reset after %v: %v", time.Since(start), err)
+	}
+
 	// Close does not wait for a handshake in progress.
+	hc.CloseIdleConnections()
+	waitOpen := func(n int) {
+		for deadline := time.Now().Add(3 * time.Second); srv.openConns() != n && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+		if open := srv.openConns(); open != n {
+			t.Fatalf("%d connections open, want %d", open, n)
+		}
+	}
+	waitOpen(0)
 	c := dial(t, srv)
 	c.Write([]byte{22, 3, 1, 0, 200, 1, 0})
-	for deadline := time.Now().Add(3 * time.Second); srv.openConns() == 0 && time.Now().Before(deadline); {
-		time.Sleep(time.Millisecond)
-	}
-	start := time.Now()
+	waitOpen(1)
+	start = time.Now()
 	srv.Close()
 	if d := time.Since(start); d > rt/2 {
 		t.Errorf("Close took %v with a handshake in progress", d)

@@ -209,32 +209,37 @@ func stalledStream(t *testing.T, c *http.Client, url string) {
 // made no progress for WriteTimeout, on HTTP/1.1 and HTTP/2, in plain text and over TLS.
 func TestWriteTimeout(t *testing.T) {
 	const wt = 300 * time.Millisecond
-	ended := make(chan LogEntry, 2)
-	cfg := Config{WriteTimeout: wt, Log: func(e LogEntry) { ended <- e }}
-	srv := NewServer(cfg)
-	defer srv.Close()
-	tlsSrv := NewTLSServer(cfg)
-	defer tlsSrv.Close()
-	for _, c := range []struct {
+	for _, tc := range []struct {
 		name   string
-		client *http.Client
-		url    string
-	}{
-		{"http1", srv.Client(), srv.URL},
-		{"h2c", h2cClient(), srv.URL},
-		{"http1-tls", &http.Client{Transport: &http.Transport{TLSClientConfig: tlsClientConfig(tlsSrv)}}, tlsSrv.URL},
-		{"h2-tls", tlsSrv.Client(), tlsSrv.URL},
-	} {
-		stalledStream(t, c.client, c.url)
-		select {
-		case e := <-ended:
-			// The whole reply is 65,540 frames; a client that stops reading takes far fewer.
-			if e.Frames == 0 || e.Frames >= 1<<16 || e.Duration < wt || e.Proto != map[bool]string{false: "HTTP/1.1", true: "HTTP/2.0"}[strings.HasPrefix(c.name, "h2")] {
-				t.Errorf("%s: ended after %d frames and %v, %s", c.name, e.Frames, e.Duration, e.Proto)
+		useTLS bool
+	}{{"http1", false}, {"h2c", false}, {"http1-tls", true}, {"h2-tls", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // mostly waits for the timeout
+			ended := make(chan LogEntry, 1)
+			srv, err := Start("127.0.0.1:0", tc.useTLS, Config{WriteTimeout: wt, Log: func(e LogEntry) { ended <- e }})
+			if err != nil {
+				t.Fatal(err)
 			}
-		case <-time.After(5 * time.Second):
-			t.Fatalf("%s: the stream of a client that stopped reading is still running", c.name)
-		}
+			defer srv.Close()
+			client := srv.Client() // HTTP/1.1 in plain text, HTTP/2 over TLS
+			switch tc.name {
+			case "h2c":
+				client = h2cClient()
+			case "http1-tls":
+				client = &http.Client{Transport: &http.Transport{TLSClientConfig: tlsClientConfig(srv)}}
+			}
+			stalledStream(t, client, srv.URL)
+			select {
+			case e := <-ended:
+				// The whole reply is 65,540 frames; a client that stops reading takes far fewer.
+				if e.Frames == 0 || e.Frames >= 1<<16 || e.Duration < wt ||
+					e.Proto != map[bool]string{false: "HTTP/1.1", true: "HTTP/2.0"}[strings.HasPrefix(tc.name, "h2")] {
+					t.Errorf("ended after %d frames and %v, %s", e.Frames, e.Duration, e.Proto)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("the stream of a client that stopped reading is still running")
+			}
+		})
 	}
 }
 

@@ -46,14 +46,13 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	l.conns.Add(1)
-	sc := &serverConn{Conn: c, release: func() { l.conns.Add(-1); <-l.sem }}
+	sc := newServerConn(c, func() { l.conns.Add(-1); <-l.sem })
 	if l.tlsConfig != nil {
 		// No I/O here: the handshake happens on the first Read, in the connection's own
 		// goroutine and within the read deadline net/http sets for the request's headers.
 		sc.tls = tls.Server(c, l.tlsConfig)
 		sc.Conn, sc.raw, sc.handshakeTimeout = sc.tls, c, l.handshake
 	}
-	sc.idle.Store(true)
 	return sc, nil
 }
 
@@ -88,15 +87,45 @@ type serverConn struct {
 	raw              net.Conn
 	handshakeTimeout time.Duration
 	handshaken       atomic.Bool
+
+	// preface counts the bytes of the HTTP/2 client preface read so far, -1 once the
+	// connection has shown it is not HTTP/2; once the whole preface is read, h2 follows
+	// the connection (see h2Conn).
+	preface       int
+	h2            atomic.Pointer[h2Conn]
+	writeDeadline atomic.Int64 // unix nanoseconds; 0 for none
+	closed        chan struct{}
 }
 
-func (c *serverConn) Read(p []byte) (int, error) {
+func newServerConn(c net.Conn, release func()) *serverConn {
+	sc := &serverConn{Conn: c, release: release, closed: make(chan struct{})}
+	sc.idle.Store(true)
+	return sc
+}
+
+func (c *serverConn) Read(p []byte) (n int, err error) {
 	if c.tls != nil && !c.handshaken.Load() {
 		if err := c.handshake(); err != nil {
 			return 0, err
 		}
 	}
-	n, err := c.Conn.Read(p)
+	switch h := c.h2.Load(); {
+	case h != nil:
+		n, err = h.read(p)
+	case c.preface >= 0:
+		// Until the preface is whole or has failed, no read goes past it: what follows
+		// it must go through h2Conn.
+		n, err = c.Conn.Read(p[:min(len(p), len(h2Preface)-c.preface)])
+		if n > 0 {
+			if string(p[:n]) != h2Preface[c.preface:c.preface+n] {
+				c.preface = -1
+			} else if c.preface += n; c.preface == len(h2Preface) {
+				c.h2.Store(newH2Conn(c.Conn, c.writeDeadlineTime, c.closed))
+			}
+		}
+	default:
+		n, err = c.Conn.Read(p)
+	}
 	if n > 0 && c.idle.Load() && c.idle.CompareAndSwap(true, false) {
 		c.reqStart.Store(time.Now().UnixNano())
 	}
@@ -148,6 +177,9 @@ func (c *serverConn) requestStart() time.Time {
 const goErrorHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
 
 func (c *serverConn) Write(p []byte) (int, error) {
+	if h := c.h2.Load(); h != nil {
+		return h.write(p)
+	}
 	if bytes.HasPrefix(p, []byte("HTTP/1.1 ")) && bytes.Contains(p, []byte(goErrorHeaders)) {
 		if out := serviceShapedError(p); out != nil {
 			if _, err := c.Conn.Write(out); err != nil {
@@ -159,9 +191,37 @@ func (c *serverConn) Write(p []byte) (int, error) {
 	return c.Conn.Write(p)
 }
 
+func (c *serverConn) SetWriteDeadline(t time.Time) error {
+	c.storeWriteDeadline(t)
+	return c.Conn.SetWriteDeadline(t)
+}
+
+func (c *serverConn) SetDeadline(t time.Time) error {
+	c.storeWriteDeadline(t)
+	return c.Conn.SetDeadline(t)
+}
+
+func (c *serverConn) storeWriteDeadline(t time.Time) {
+	var ns int64
+	if !t.IsZero() {
+		ns = t.UnixNano()
+	}
+	c.writeDeadline.Store(ns)
+}
+
+func (c *serverConn) writeDeadlineTime() time.Time {
+	if ns := c.writeDeadline.Load(); ns != 0 {
+		return time.Unix(0, ns)
+	}
+	return time.Time{}
+}
+
 func (c *serverConn) Close() error {
 	err := c.Conn.Close()
-	c.closeOnce.Do(c.release)
+	c.closeOnce.Do(func() {
+		close(c.closed)
+		c.release()
+	})
 	return err
 }
 

@@ -68,7 +68,7 @@ func FuzzH2Conn(f *testing.F) {
 	client = append(client, 0, h2SettingInitialWindowSize, 0, 1, 0, 0)
 	block := []byte{0x83, 0x86} // :method POST, :scheme http
 	block = hpackAppendLiteral(block, ":path", "/model/x%zz/converse")
-	block = append(block, 0x41, 0x81, 0x1f) // :authority, Huffman-coded "x", indexed
+	block = append(block, 0x41, 0x81, 0x1f)                               // :authority, Huffman-coded "x", indexed
 	client = appendFrameHeader(client, 1+3+1, h2Headers, h2FlagPadded, 1) // one byte of padding
 	client = append(append(append(client, 1), block[:3]...), 0)
 	client = appendFrameHeader(client, len(block)-3, h2Continuation, h2FlagEndHeaders, 1)

@@ -3,6 +3,7 @@ package bedrocktest
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -19,14 +20,34 @@ import (
 // server never hands the request to a handler.
 var h2BadPaths = []string{"/%zz", "/model/x%zz/converse", "/model/" + claude + "%2/invoke", "/model/%/converse-stream"}
 
+// newH2Server starts a server for HTTP/2 with prior knowledge (h2c), or over TLS.
+func newH2Server(useTLS bool, cfg Config) *Server {
+	if useTLS {
+		return NewTLSServer(cfg)
+	}
+	return NewServer(cfg)
+}
+
 // TestHTTP2MalformedPath checks that an HTTP/2 request whose :path net/http cannot parse
 // gets the 400 ValidationException that HTTP/1.1 gets, instead of a reset stream, with or
 // without a body, and that the connection then serves valid requests, one with a response
 // larger than the client's initial flow-control window among them.
 func TestHTTP2MalformedPath(t *testing.T) {
-	srv := NewServer(Config{})
+	for _, tls := range []bool{false, true} {
+		name := "h2c"
+		if tls {
+			name = "h2 over TLS"
+		}
+		t.Run(name, func(t *testing.T) { testHTTP2MalformedPath(t, tls) })
+	}
+}
+
+func testHTTP2MalformedPath(t *testing.T, useTLS bool) {
+	srv, client := newH2Server(useTLS, Config{}), h2cClient()
 	defer srv.Close()
-	client := h2cClient()
+	if useTLS {
+		client = srv.Client()
+	}
 	newConns := 0
 	trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) {
 		if !i.Reused {
@@ -103,8 +124,15 @@ type rawH2 struct {
 	used   int64 // DATA bytes received since the last WINDOW_UPDATE
 }
 
-func dialRawH2(t testing.TB, srv *Server) *rawH2 {
-	c := dial(t.(*testing.T), srv)
+func dialRawH2(t *testing.T, srv *Server) *rawH2 {
+	var c net.Conn = dial(t, srv)
+	if srv.Certificate != nil {
+		tc := tls.Client(c, tlsClientConfig(srv, "h2"))
+		if err := tc.Handshake(); err != nil || tc.ConnectionState().NegotiatedProtocol != "h2" {
+			t.Fatalf("TLS: %v, protocol %q", err, tc.ConnectionState().NegotiatedProtocol)
+		}
+		c = tc
+	}
 	c.SetDeadline(time.Now().Add(20 * time.Second))
 	h := &rawH2{t: t, c: c, br: bufio.NewReader(c), dec: newHPACKDecoder(4096), window: h2InitialWindow}
 	io.WriteString(c, h2Preface)
@@ -204,9 +232,21 @@ func (h *rawH2) response(stream uint32) (map[string]string, []byte) {
 // client that tops its window up only when it is nearly used.
 func TestHTTP2MalformedPathFlowControl(t *testing.T) {
 	reply := strings.Repeat("abcdefghij", 20_000)
-	srv := NewServer(Config{Scenario: &Scenario{Rules: []Rule{{Prompt: "big", Reply: reply}}}})
-	defer srv.Close()
-	h := dialRawH2(t, srv)
+	cfg := Config{Scenario: &Scenario{Rules: []Rule{{Prompt: "big", Reply: reply}}}}
+	for _, useTLS := range []bool{false, true} {
+		name := "h2c"
+		if useTLS {
+			name = "h2 over TLS"
+		}
+		t.Run(name, func(t *testing.T) {
+			srv := newH2Server(useTLS, cfg)
+			defer srv.Close()
+			testHTTP2MalformedPathFlowControl(t, dialRawH2(t, srv), reply)
+		})
+	}
+}
+
+func testHTTP2MalformedPathFlowControl(t *testing.T, h *rawH2, reply string) {
 	stream := uint32(1)
 	for i, path := range h2BadPaths {
 		var body []byte

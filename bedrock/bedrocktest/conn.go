@@ -70,7 +70,8 @@ func (l *limitListener) Close() error {
 // limit when closed, remembers when the bytes of the current HTTP/1.1 request began to
 // arrive (for the read timeout, which covers headers and body), and turns the plain-text
 // error responses that net/http writes for requests it cannot parse into the service's
-// JSON errors.
+// JSON errors. Over HTTP/2, h2Conn answers in the same way the requests whose :path
+// net/http refuses.
 //
 // It must not have a ConnectionState method: net/http would take the connection for TLS
 // it did not negotiate and no longer look for the HTTP/2 preface (so requests see a nil

@@ -91,6 +91,9 @@
 // requests that net/http refuses before any handler runs (a malformed path or header, a bad
 // Content-Length, headers too large) are answered with the service's JSON errors on
 // HTTP/1.1, in plain text and over TLS alike, and so is a plain-text request to a TLS port.
+// An HTTP/2 request whose :path net/http cannot parse, whose stream net/http would reset,
+// gets the same 400 ValidationException on its stream (h2c and TLS alike; not when the
+// connection sent a header block over 64 KiB, or the stream's window cannot take it).
 // Over TLS, the handshake must end within ReadTimeout too.
 // An exception= directive must name a member the operation can send
 // ([bedrock.StreamExceptions]); fail-attempts counts the attempts of a client that sends no

@@ -2,6 +2,7 @@ package bedrocktest
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/binary"
@@ -272,3 +273,56 @@ func testHTTP2MalformedPathFlowControl(t *testing.T, h *rawH2, reply string) {
 		}
 	}
 }
+
+// TestH2ConnKeepsResetWhenItCannotAnswer checks the cases where net/http's reset of a
+// stream with a bad path goes out as it is: the answer would not fit the stream's window,
+// h2Conn stopped following a header block over h2MaxHeaderBlock, and a reset that is not
+// net/http's PROTOCOL_ERROR.
+func TestH2ConnKeepsResetWhenItCannotAnswer(t *testing.T) {
+	headers := func(extra string) []byte {
+		block := hpackAppendLiteral([]byte{0x83, 0x86}, ":path", "/%zz")
+		if extra != "" {
+			block = hpackAppendLiteral(block, "x-big", extra)
+		}
+		return append(appendFrameHeader(nil, len(block), h2Headers, h2FlagEndHeaders|h2FlagEndStream, 1), block...)
+	}
+	settings := func(window uint32) []byte {
+		b := appendFrameHeader(nil, 6, h2Settings, 0, 0)
+		return binary.BigEndian.AppendUint32(append(b, 0, h2SettingInitialWindowSize), window)
+	}
+	rst := func(code uint32) []byte {
+		return binary.BigEndian.AppendUint32(appendFrameHeader(nil, 4, h2RSTStream, 0, 1), code)
+	}
+	for _, tt := range []struct {
+		name     string
+		client   []byte
+		reset    []byte
+		answered bool
+	}{
+		{"answered", headers(""), rst(h2ErrProtocol), true},
+		{"stream window too small", append(settings(50), headers("")...), rst(h2ErrProtocol), false},
+		{"header block too large", headers(strings.Repeat("x", h2MaxHeaderBlock)), rst(h2ErrProtocol), false},
+		{"another error code", headers(""), rst(0x8), false},
+	} {
+		c := &fuzzConn{in: tt.client}
+		h := newH2Conn(c, func() time.Time { return time.Time{} }, make(chan struct{}))
+		got, err := io.ReadAll(readerFunc(h.read))
+		if err != nil || !bytes.Equal(got, tt.client) {
+			t.Fatalf("%s: the client's bytes changed (%v)", tt.name, err)
+		}
+		if _, err := h.write(tt.reset); err != nil {
+			t.Fatal(err)
+		}
+		if answered := !bytes.Equal(c.out.Bytes(), tt.reset); answered != tt.answered ||
+			answered && !bytes.Contains(c.out.Bytes(), []byte("ValidationException")) {
+			t.Errorf("%s: wrote %q", tt.name, c.out.Bytes())
+		}
+		if len(h.bad) != 0 {
+			t.Errorf("%s: still waits for the reset of %v", tt.name, h.bad)
+		}
+	}
+}
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -119,6 +120,7 @@ func TestReadTimeoutTLS(t *testing.T) {
 	srv := NewTLSServer(Config{ReadTimeout: rt})
 	defer srv.Close()
 	head := "POST /model/" + claude + "/invoke HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+	var wg sync.WaitGroup
 	for _, tc := range []struct {
 		name string
 		send func(c net.Conn)
@@ -137,14 +139,20 @@ func TestReadTimeoutTLS(t *testing.T) {
 			io.WriteString(tls.Client(c, tlsClientConfig(srv, "http/1.1")), head+"Content-Length: 100\r\n\r\n{\"a\":")
 		}},
 	} {
+		// The cases run at once, each on its own connection.
 		start := time.Now()
 		c := dial(t, srv)
-		tc.send(c)
-		closedWithin(t, tc.name, c, 3*time.Second)
-		if d := time.Since(start); d < rt || d > rt+time.Second {
-			t.Errorf("%s: closed after %v, want about %v", tc.name, d, rt)
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tc.send(c)
+			closedWithin(t, tc.name, c, 3*time.Second)
+			if d := time.Since(start); d < rt || d > rt+time.Second {
+				t.Errorf("%s: closed after %v, want about %v", tc.name, d, rt)
+			}
+		}()
 	}
+	wg.Wait()
 
 	// HTTP/2 negotiated by TLS: the stream whose body never ends is reset.
 	pr, pw := io.Pipe()

@@ -126,6 +126,7 @@ type h2Conn struct {
 type badStream struct {
 	path  string
 	ended bool // the request had no body
+	head  bool // a HEAD request: the answer has no body
 }
 
 func newH2Conn(c net.Conn, writeDeadline func() time.Time, done <-chan struct{}) *h2Conn {
@@ -349,7 +350,7 @@ func (h *h2Conn) endBlock() {
 	}
 	h.mu.Lock()
 	if len(h.bad) < h2MaxBadStreams {
-		h.bad[h.blockStream] = badStream{path: bad[0], ended: h.blockEnded}
+		h.bad[h.blockStream] = badStream{path: bad[0], ended: h.blockEnded, head: method == "HEAD"}
 	}
 	h.mu.Unlock()
 }
@@ -563,6 +564,9 @@ func (h *h2Conn) answer(stream uint32, rst []byte) []byte {
 		Message: fmt.Sprintf("bedrocktest: malformed request: the path %q cannot be parsed", path)})
 	rec.h.Set("X-Amzn-Requestid", newRequestID())
 	body := rec.body.Bytes()
+	if bs.head {
+		body = nil
+	}
 	if n := int64(len(body)); n > h.streamWindow || n > h.granted-h.sent {
 		return rst
 	}
@@ -576,10 +580,15 @@ func (h *h2Conn) answer(stream uint32, rst []byte) []byte {
 		}
 	}
 	out := make([]byte, 0, 3*h2HeaderLen+len(block)+len(body)+4)
-	out = appendFrameHeader(out, len(block), h2Headers, h2FlagEndHeaders, stream)
-	out = append(out, block...)
-	out = appendFrameHeader(out, len(body), h2Data, h2FlagEndStream, stream)
-	out = append(out, body...)
+	if bs.head {
+		out = appendFrameHeader(out, len(block), h2Headers, h2FlagEndHeaders|h2FlagEndStream, stream)
+		out = append(out, block...)
+	} else {
+		out = appendFrameHeader(out, len(block), h2Headers, h2FlagEndHeaders, stream)
+		out = append(out, block...)
+		out = appendFrameHeader(out, len(body), h2Data, h2FlagEndStream, stream)
+		out = append(out, body...)
+	}
 	if !bs.ended {
 		// As net/http does after a whole response to a request whose body it will not
 		// read (RFC 9113, section 8.1): the client may stop sending it.

@@ -57,7 +57,7 @@ func testHTTP2MalformedPath(t *testing.T, useTLS bool) {
 	}}
 	big := strings.Repeat("0123456789", 20_000) // its echo is larger than 65,535 bytes
 	for _, path := range h2BadPaths {
-		for _, method := range []string{"GET", "POST"} {
+		for _, method := range []string{"GET", "POST", "HEAD"} {
 			var body io.Reader
 			if method == "POST" {
 				body = strings.NewReader(claudeBody("hi"))
@@ -69,8 +69,11 @@ func testHTTP2MalformedPath(t *testing.T, useTLS bool) {
 				t.Fatalf("%s %s: %v", method, path, err)
 			}
 			name, status, msg := apiError(t, resp)
+			if method == "HEAD" { // the same answer without its body
+				msg = fmt.Sprintf("malformed request %q", path)
+			}
 			if status != 400 || name != "ValidationException" || resp.Header.Get("Content-Type") != "application/json" ||
-				resp.Header.Get("X-Amzn-Requestid") == "" || resp.ProtoMajor != 2 ||
+				resp.Header.Get("X-Amzn-Requestid") == "" || resp.ProtoMajor != 2 || resp.ContentLength <= 0 ||
 				!strings.Contains(msg, "malformed request") || !strings.Contains(msg, fmt.Sprintf("%q", path)) {
 				t.Errorf("%s %s: %d %q %q %v", method, path, status, name, msg, resp.Header)
 			}
@@ -123,6 +126,7 @@ type rawH2 struct {
 	dec    *hpackDecoder
 	window int64 // connection-level receive window left
 	used   int64 // DATA bytes received since the last WINDOW_UPDATE
+	ended  map[uint32]bool
 }
 
 func dialRawH2(t *testing.T, srv *Server) *rawH2 {
@@ -135,7 +139,7 @@ func dialRawH2(t *testing.T, srv *Server) *rawH2 {
 		c = tc
 	}
 	c.SetDeadline(time.Now().Add(20 * time.Second))
-	h := &rawH2{t: t, c: c, br: bufio.NewReader(c), dec: newHPACKDecoder(4096), window: h2InitialWindow}
+	h := &rawH2{t: t, c: c, br: bufio.NewReader(c), dec: newHPACKDecoder(4096), window: h2InitialWindow, ended: map[uint32]bool{}}
 	io.WriteString(c, h2Preface)
 	// SETTINGS_INITIAL_WINDOW_SIZE 1 MiB: streams are not what limits the server.
 	h.frame(h2Settings, 0, 0, []byte{0, h2SettingInitialWindowSize, 0, 0x10, 0, 0})
@@ -182,6 +186,9 @@ func (h *rawH2) response(stream uint32) (map[string]string, []byte) {
 		if _, err := io.ReadFull(h.br, payload); err != nil {
 			h.t.Fatalf("stream %d: %v", stream, err)
 		}
+		if (typ == h2Data || typ == h2Headers) && h.ended[id] {
+			h.t.Fatalf("frame of type %d on stream %d after its end", typ, id)
+		}
 		switch typ {
 		case h2Settings:
 			if flags&h2FlagAck == 0 {
@@ -215,15 +222,18 @@ func (h *rawH2) response(stream uint32) (map[string]string, []byte) {
 			}
 		case h2RSTStream:
 			if id == stream {
-				if code := binary.BigEndian.Uint32(payload); code != h2ErrNo || flags&h2FlagEndStream == 0 && fields[":status"] == "" {
+				if code := binary.BigEndian.Uint32(payload); code != h2ErrNo || fields[":status"] == "" {
 					h.t.Fatalf("stream %d reset with code %d", stream, code)
 				}
 			}
 		case 0x7: // GOAWAY
 			h.t.Fatalf("GOAWAY %x", payload)
 		}
-		if id == stream && (typ == h2Data || typ == h2Headers) && flags&h2FlagEndStream != 0 {
-			return fields, body
+		if (typ == h2Data || typ == h2Headers) && flags&h2FlagEndStream != 0 {
+			h.ended[id] = true
+			if id == stream {
+				return fields, body
+			}
 		}
 	}
 }
@@ -249,18 +259,28 @@ func TestHTTP2MalformedPathFlowControl(t *testing.T) {
 
 func testHTTP2MalformedPathFlowControl(t *testing.T, h *rawH2, reply string) {
 	stream := uint32(1)
-	for i, path := range h2BadPaths {
-		var body []byte
-		if i%2 == 1 {
-			body = []byte(claudeBody("hi"))
+	for i, path := range append(h2BadPaths, h2BadPaths...) {
+		method, body := "GET", []byte(nil)
+		switch i % 3 {
+		case 1:
+			method, body = "POST", []byte(claudeBody("hi"))
+		case 2:
+			method = "HEAD"
 		}
-		h.request(stream, "POST", path, body)
+		h.request(stream, method, path, body)
 		fields, got := h.response(stream)
+		if fields[":status"] != "400" || !strings.HasPrefix(fields["x-amzn-errortype"], "ValidationException:") ||
+			fields["x-amzn-requestid"] == "" || fields["content-type"] != "application/json" {
+			t.Errorf("%s %s: %v", method, path, fields)
+		}
 		var msg struct{ Message string }
-		if err := json.Unmarshal(got, &msg); err != nil || fields[":status"] != "400" ||
-			!strings.HasPrefix(fields["x-amzn-errortype"], "ValidationException:") || fields["x-amzn-requestid"] == "" ||
-			fields["content-length"] != fmt.Sprint(len(got)) || !strings.Contains(msg.Message, fmt.Sprintf("%q", path)) {
-			t.Errorf("%s: %v %s", path, fields, got)
+		if method == "HEAD" { // the same answer without its body
+			if len(got) != 0 || fields["content-length"] == "" || fields["content-length"] == "0" {
+				t.Errorf("HEAD %s: %v, %d bytes of body", path, fields, len(got))
+			}
+		} else if err := json.Unmarshal(got, &msg); err != nil || fields["content-length"] != fmt.Sprint(len(got)) ||
+			!strings.Contains(msg.Message, fmt.Sprintf("%q", path)) {
+			t.Errorf("%s %s: %v %s", method, path, fields, got)
 		}
 		stream += 2
 		for range 2 {
@@ -326,3 +346,53 @@ func TestH2ConnKeepsResetWhenItCannotAnswer(t *testing.T) {
 type readerFunc func([]byte) (int, error)
 
 func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
+
+// TestHTTP2MalformedPathConcurrent sends bad paths while other streams of the same
+// connection are sending long responses, so that the answers go out between their frames.
+func TestHTTP2MalformedPathConcurrent(t *testing.T) {
+	srv := NewServer(Config{})
+	defer srv.Close()
+	client := h2cClient()
+	big := strings.Repeat("0123456789", 20_000)
+	errs := make(chan error, 16)
+	for g := range 8 {
+		go func() {
+			req, _ := http.NewRequest("POST", srv.URL+"/model/"+claude+"/invoke", strings.NewReader(bigClaudeBody(big)))
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := client.Do(req)
+			if err != nil {
+				errs <- err
+				return
+			}
+			b, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil || resp.StatusCode != 200 || !strings.Contains(string(b), big) {
+				err = fmt.Errorf("valid request: %d, %d bytes, %v", resp.StatusCode, len(b), err)
+			}
+			errs <- err
+		}()
+		go func() {
+			path := h2BadPaths[g%len(h2BadPaths)]
+			req, _ := http.NewRequest("GET", srv.URL+"/", nil)
+			req.URL.Opaque = path
+			resp, err := client.Do(req)
+			if err != nil {
+				errs <- err
+				return
+			}
+			name, status, msg := apiError(t, resp)
+			if status != 400 || name != "ValidationException" || !strings.Contains(msg, fmt.Sprintf("%q", path)) {
+				err = fmt.Errorf("%s: %d %s %q", path, status, name, msg)
+			}
+			errs <- err
+		}()
+	}
+	for range 16 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if n := srv.openConns(); n != 1 {
+		t.Errorf("%d connections open, want 1", n)
+	}
+}

@@ -47,9 +47,17 @@ func crcPreludeWords(total, hlen uint32) uint32 {
 		t[4][c>>24] ^ t[5][c>>16&0xff] ^ t[6][c>>8&0xff] ^ t[7][c&0xff])
 }
 
-// crcUpdate continues crc over p: hash/crc32 for the 16-byte blocks of a long enough p, and
-// slicing steps for the rest.
+// crcUpdate continues crc over p.
 func crcUpdate(crc uint32, p []byte) uint32 {
+	if useCLMUL && len(p) >= 16 {
+		return crcCLMUL(crc, p, useVPCLMUL)
+	}
+	return crcGeneric(crc, p)
+}
+
+// crcGeneric continues crc over p: hash/crc32 for the 16-byte blocks of a long enough p, and
+// slicing steps for the rest.
+func crcGeneric(crc uint32, p []byte) uint32 {
 	if len(p) >= 64 {
 		n := len(p) &^ 15
 		crc = crc32.Update(crc, crc32.IEEETable, p[:n])

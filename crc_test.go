@@ -76,26 +76,113 @@ func TestCRCUpdateLengths(t *testing.T) {
 	}
 }
 
-// BenchmarkMessageCRC compares hash/crc32 with crcUpdate, which finishes the last 0-15 bytes
-// with slicing-by-8, on message lengths whose tails are long (300 = 18*16 + 12).
+// BenchmarkMessageCRC compares hash/crc32 with crcUpdate's paths: generic (hash/crc32's
+// blocks and slicing steps for the last 0-15 bytes), clmul (the 128-bit carry-less
+// multiplication path alone) and crcUpdate (what the CPU runs: with the 256-bit loop where it
+// has one).
 func BenchmarkMessageCRC(b *testing.B) {
 	p := make([]byte, 1<<20)
 	for i := range p {
 		p[i] = byte(i * 13)
 	}
+	clmul, vpclmul := useCLMUL, useVPCLMUL
+	defer func() { useCLMUL, useVPCLMUL = clmul, vpclmul }()
 	var sink uint32
-	for _, n := range []int{60, 254, 300, 4187, 1 << 20} {
+	for _, n := range []int{60, 150, 254, 300, 4187, 1 << 20} {
 		b.Run("impl=stdlib/size="+strconv.Itoa(n), func(b *testing.B) {
 			b.SetBytes(int64(n))
 			for b.Loop() {
 				sink += crc32.Update(sink, crc32.IEEETable, p[:n])
 			}
 		})
-		b.Run("impl=crcUpdate/size="+strconv.Itoa(n), func(b *testing.B) {
-			b.SetBytes(int64(n))
-			for b.Loop() {
-				sink += crcUpdate(sink, p[:n])
-			}
-		})
+		for _, impl := range []struct {
+			name           string
+			clmul, vpclmul bool
+		}{{"generic", false, false}, {"clmul", clmul, false}, {"crcUpdate", clmul, vpclmul}} {
+			b.Run("impl="+impl.name+"/size="+strconv.Itoa(n), func(b *testing.B) {
+				useCLMUL, useVPCLMUL = impl.clmul, impl.vpclmul
+				b.SetBytes(int64(n))
+				for b.Loop() {
+					sink += crcUpdate(sink, p[:n])
+				}
+			})
+		}
 	}
+}
+
+// crcPaths runs f once for each crcUpdate path this machine has: the slicing fallback, the
+// 128-bit carry-less multiplication path and the 256-bit one, forcing each in turn.
+func crcPaths(t *testing.T, f func(t *testing.T)) {
+	clmul, vpclmul := useCLMUL, useVPCLMUL
+	defer func() { useCLMUL, useVPCLMUL = clmul, vpclmul }()
+	paths := []struct {
+		name           string
+		clmul, vpclmul bool
+	}{{"generic", false, false}, {"clmul", true, false}, {"vpclmul", true, true}}
+	ran := 0
+	for _, p := range paths {
+		if p.clmul && !clmul || p.vpclmul && !vpclmul {
+			continue
+		}
+		useCLMUL, useVPCLMUL = p.clmul, p.vpclmul
+		t.Run(p.name, f)
+		ran++
+	}
+	t.Logf("%d paths", ran)
+}
+
+// TestCRCUpdateAll compares crcUpdate with hash/crc32 on every length up to 4096 at several
+// alignments and start values, and on random long inputs, on every path.
+func TestCRCUpdateAll(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	buf := make([]byte, 4096+64)
+	for i := range buf {
+		buf[i] = byte(r.Uint32())
+	}
+	crcPaths(t, func(t *testing.T) {
+		for _, off := range []int{0, 1, 7, 15, 33} {
+			for n := 0; n <= 4096; n++ {
+				p := buf[off : off+n]
+				for _, seed := range []uint32{0, 0xffffffff, 0x12345678} {
+					if got, want := crcUpdate(seed, p), crc32.Update(seed, crc32.IEEETable, p); got != want {
+						t.Fatalf("offset %d, %d bytes, seed %08x: %08x, want %08x", off, n, seed, got, want)
+					}
+				}
+			}
+		}
+		big := make([]byte, 3<<20)
+		for i := range big {
+			big[i] = byte(r.Uint32())
+		}
+		for range 20 {
+			off := r.IntN(64)
+			n := r.IntN(len(big) - off)
+			seed := r.Uint32()
+			p := big[off : off+n]
+			if got, want := crcUpdate(seed, p), crc32.Update(seed, crc32.IEEETable, p); got != want {
+				t.Fatalf("offset %d, %d bytes, seed %08x: %08x, want %08x", off, n, seed, got, want)
+			}
+		}
+	})
+}
+
+// FuzzCRC compares crcUpdate with hash/crc32 on every path.
+func FuzzCRC(f *testing.F) {
+	f.Add(uint32(0), []byte("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0"), uint8(3))
+	f.Add(uint32(0xffffffff), make([]byte, 300), uint8(0))
+	clmul, vpclmul := useCLMUL, useVPCLMUL
+	f.Fuzz(func(t *testing.T, seed uint32, p []byte, off uint8) {
+		defer func() { useCLMUL, useVPCLMUL = clmul, vpclmul }()
+		p = p[min(int(off&15), len(p)):]
+		want := crc32.Update(seed, crc32.IEEETable, p)
+		for _, path := range [][2]bool{{false, false}, {true, false}, {true, true}} {
+			if path[0] && !clmul || path[1] && !vpclmul {
+				continue
+			}
+			useCLMUL, useVPCLMUL = path[0], path[1]
+			if got := crcUpdate(seed, p); got != want {
+				t.Fatalf("clmul %v, vpclmul %v, %d bytes, seed %08x: %08x, want %08x", path[0], path[1], len(p), seed, got, want)
+			}
+		}
+	})
 }

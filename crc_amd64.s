@@ -1,0 +1,292 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// The carry-less multiplication path of crcUpdate. crc_amd64.go explains the representation,
+// the folding and the reduction, and computes the constants used here.
+
+// func cpuCLMUL() (clmul, vpclmul bool)
+TEXT ·cpuCLMUL(SB), NOSPLIT, $0-2
+	MOVB $0, clmul+0(FP)
+	MOVB $0, vpclmul+1(FP)
+	XORL AX, AX
+	CPUID
+	CMPL AX, $7
+	JB   done
+	MOVL AX, R9 // highest standard leaf
+	MOVL $1, AX
+	XORL CX, CX
+	CPUID
+	// PCLMULQDQ (ECX bit 1) and SSE4.1 (bit 19).
+	MOVL CX, R8
+	ANDL $(1<<1 | 1<<19), R8
+	CMPL R8, $(1<<1 | 1<<19)
+	JNE  done
+	MOVB $1, clmul+0(FP)
+	// AVX (bit 28) and OSXSAVE (bit 27), then the OS saves the XMM and YMM state (XCR0 bits 1, 2).
+	ANDL $(1<<27 | 1<<28), CX
+	CMPL CX, $(1<<27 | 1<<28)
+	JNE  done
+	XORL CX, CX
+	XGETBV
+	ANDL $6, AX
+	CMPL AX, $6
+	JNE  done
+	// AVX2 (leaf 7 EBX bit 5) and VPCLMULQDQ (leaf 7 ECX bit 10).
+	MOVL $7, AX
+	XORL CX, CX
+	CPUID
+	ANDL $(1<<5), BX
+	JZ   done
+	ANDL $(1<<10), CX
+	JZ   done
+	MOVB $1, vpclmul+1(FP)
+
+done:
+	RET
+
+// FOLD folds the block in V by the multipliers in K (its first 8 bytes by K's first, its last
+// by K's last) and adds the result to ACC; T is clobbered.
+#define FOLD(V, K, T, ACC) \
+	MOVO      V, T;         \
+	PCLMULQDQ $0x00, K, V;  \
+	PCLMULQDQ $0x11, K, T;  \
+	PXOR      T, V;         \
+	PXOR      V, ACC
+
+// STEP64 folds the accumulator A forward by 64 bytes (multipliers in X9) and adds the block at
+// off(SI); T is clobbered.
+#define STEP64(A, T, off) \
+	MOVO      A, T;        \
+	PCLMULQDQ $0x00, X9, A; \
+	PCLMULQDQ $0x11, X9, T; \
+	PXOR      T, A;        \
+	MOVOU     off(SI), T;  \
+	PXOR      T, A
+
+// STEP128 folds the 256-bit accumulator A forward by 128 bytes (multipliers in Y9) and adds
+// the 32 bytes at off(SI); T is clobbered.
+#define STEP128(A, T, off) \
+	VPCLMULQDQ $0x00, Y9, A, T; \
+	VPCLMULQDQ $0x11, Y9, A, A; \
+	VPXOR      off(SI), T, T;   \
+	VPXOR      T, A, A
+
+// YMULT loads into K the multipliers that fold a 32-byte register whose second half ends
+// (R8 - ·crcDist)/16 bytes before the end of the input, and whose first half 16 bytes earlier:
+// crcDist[d+16] and crcDist[d], d = dist/16 entries past R8; XK is the lower half of YK.
+#define YMULT(dist, XK, YK) \
+	VMOVDQU     (dist+256)(R8), XK; \
+	VINSERTI128 $1, dist(R8), YK, YK
+
+// YFOLD folds the 32 bytes in V by the multipliers in K and adds the result to ACC; T is
+// clobbered.
+#define YFOLD(V, K, T, ACC) \
+	VPCLMULQDQ $0x00, K, V, T; \
+	VPCLMULQDQ $0x11, K, V, V; \
+	VPXOR      T, V, V;        \
+	VPXOR      V, ACC, ACC
+
+// AVXMIN is the fewest bytes of blocks for which the 256-bit path pays (BenchmarkMessageCRC); it
+// must be at least 32, so that the first pair takes the register.
+#define AVXMIN 64
+
+// func crcCLMUL(crc uint32, p []byte, vpclmul bool) uint32
+TEXT ·crcCLMUL(SB), NOSPLIT, $0-44
+	MOVL crc+0(FP), AX
+	NOTL AX
+	MOVQ p_base+8(FP), SI
+	MOVQ p_len+16(FP), CX
+	LEAQ (SI)(CX*1), DI     // DI: end of input
+	MOVQ AX, X8             // X8: the register, to add to the first block (then 0)
+
+	// The input is cut into a tail of t = 1..16 bytes and 16-byte blocks before it. X13
+	// accumulates the folded blocks, starting with the tail: the last 16 bytes of the input
+	// with all but the last t masked off.
+	LEAQ  -1(CX), DX
+	ANDQ  $15, DX
+	INCQ  DX                // DX: t
+	MOVOU -16(DI), X13
+	LEAQ  ·crcKeep(SB), R8
+	MOVOU (R8)(DX*1), X0
+	PAND  X0, X13
+	SUBQ  DX, CX            // CX: bytes in blocks
+	JNZ   blocks
+	PXOR  X8, X13           // 16 bytes: the tail is the only block
+	JMP   reduce
+
+blocks:
+	// Blocks that end at most crcMaxDist bytes before the end of the input are folded there
+	// directly; before them, a loop folds accumulators forward.
+	MOVBLZX vpclmul+32(FP), R9
+	TESTL   R9, R9
+	JZ      sse
+	CMPQ    CX, $AVXMIN
+	JAE     avx
+
+sse:
+	CMPQ    CX, $256
+	JB      singles
+
+	// Four accumulators X1-X4, each folded forward by 64 bytes per step.
+	MOVOU 0(SI), X1
+	PXOR  X8, X1
+	PXOR  X8, X8
+	MOVOU 16(SI), X2
+	MOVOU 32(SI), X3
+	MOVOU 48(SI), X4
+	ADDQ  $64, SI
+	SUBQ  $64, CX
+	MOVOU ·crcDist+(64*16)(SB), X9
+
+loop64:
+	CMPQ CX, $64
+	JB   fold4
+	STEP64(X1, X5, 0)
+	STEP64(X2, X6, 16)
+	STEP64(X3, X7, 32)
+	STEP64(X4, X10, 48)
+	ADDQ $64, SI
+	SUBQ $64, CX
+	JMP  loop64
+
+fold4:
+	// The accumulators hold the 64 bytes before SI: fold each to the end of the input.
+	MOVQ  DI, DX
+	SUBQ  SI, DX
+	SHLQ  $4, DX
+	LEAQ  ·crcDist(SB), R8
+	ADDQ  DX, R8            // R8: &crcDist[DI-SI]
+	MOVOU 0(R8), X5
+	MOVOU (16*16)(R8), X6
+	MOVOU (32*16)(R8), X7
+	MOVOU (48*16)(R8), X10
+	FOLD(X4, X5, X11, X13)
+	FOLD(X3, X6, X12, X13)
+	FOLD(X2, X7, X11, X13)
+	FOLD(X1, X10, X12, X13)
+
+singles:
+	// The blocks left, each folded to the end of the input.
+	TESTQ CX, CX
+	JZ    reduce
+	MOVQ  DI, DX
+	SUBQ  SI, DX
+	SHLQ  $4, DX
+	LEAQ  ·crcDist(SB), R8
+	LEAQ  -256(R8)(DX*1), R8 // R8: &crcDist[DI-SI-16], for the block at SI
+	MOVOU (SI), X1
+	PXOR  X8, X1
+
+single:
+	MOVOU (R8), X5
+	FOLD(X1, X5, X11, X13)
+	SUBQ  $16, CX
+	JZ    reduce
+	ADDQ  $16, SI
+	SUBQ  $256, R8
+	MOVOU (SI), X1
+	JMP   single
+
+reduce:
+	// X13 holds the folded input X; W ≡ X*x^32 (mod P) from its four words, then Barrett.
+	MOVOU     ·crcReduce(SB), X1
+	MOVOU     ·crcReduce+16(SB), X2
+	MOVOU     ·crcBarrett(SB), X3
+	PMOVZXDQ  X13, X4       // d0, d1
+	PSRLDQ    $8, X13
+	PMOVZXDQ  X13, X5       // d2, d3
+	MOVO      X4, X6
+	MOVO      X5, X7
+	PCLMULQDQ $0x00, X1, X4
+	PCLMULQDQ $0x11, X1, X6
+	PCLMULQDQ $0x00, X2, X5
+	PCLMULQDQ $0x11, X2, X7
+	PXOR      X6, X4
+	PXOR      X7, X5
+	PXOR      X5, X4        // W, in the first 8 bytes
+	PMOVZXDQ  X4, X5        // floor(W / x^32)
+	PCLMULQDQ $0x00, X3, X5 // times mu: the quotient Q in the first 4 bytes
+	PMOVZXDQ  X5, X5
+	PCLMULQDQ $0x10, X3, X5 // Q*P
+	PXOR      X5, X4
+	PEXTRD    $1, X4, AX    // W - Q*P
+	NOTL      AX
+	MOVL      AX, ret+40(FP)
+	RET
+
+avx:
+	// The same with 32-byte registers: pairs of blocks are folded to the end together.
+	VMOVDQA X8, X8          // clears the upper half
+	VPXOR   Y12, Y12, Y12   // Y12 accumulates as X13 does
+	CMPQ    CX, $256
+	JB      pairs
+
+	// Four accumulators Y0-Y3, each folded forward by 128 bytes per step.
+	VMOVDQU 0(SI), Y0
+	VPXOR   Y8, Y0, Y0
+	VPXOR   Y8, Y8, Y8
+	VMOVDQU 32(SI), Y1
+	VMOVDQU 64(SI), Y2
+	VMOVDQU 96(SI), Y3
+	ADDQ    $128, SI
+	SUBQ    $128, CX
+	VMOVDQU ·crcFold256(SB), Y9
+
+loop128:
+	CMPQ CX, $128
+	JB   fold4y
+	STEP128(Y0, Y4, 0)
+	STEP128(Y1, Y5, 32)
+	STEP128(Y2, Y6, 64)
+	STEP128(Y3, Y7, 96)
+	ADDQ $128, SI
+	SUBQ $128, CX
+	JMP  loop128
+
+fold4y:
+	// The accumulators hold the 128 bytes before SI: fold each to the end of the input.
+	MOVQ DI, DX
+	SUBQ SI, DX
+	SHLQ $4, DX
+	LEAQ ·crcDist(SB), R8
+	ADDQ DX, R8             // R8: &crcDist[DI-SI]
+	YMULT(0, X4, Y4)
+	YMULT(512, X5, Y5)
+	YMULT(1024, X6, Y6)
+	YMULT(1536, X7, Y7)
+	YFOLD(Y3, Y4, Y10, Y12)
+	YFOLD(Y2, Y5, Y11, Y12)
+	YFOLD(Y1, Y6, Y10, Y12)
+	YFOLD(Y0, Y7, Y11, Y12)
+
+pairs:
+	CMPQ    CX, $32
+	JB      pairsdone
+	MOVQ    DI, DX
+	SUBQ    SI, DX
+	SHLQ    $4, DX
+	LEAQ    ·crcDist(SB), R8
+	LEAQ    -512(R8)(DX*1), R8 // R8: &crcDist[DI-SI-32], for the pair at SI
+	VMOVDQU (SI), Y1
+	VPXOR   Y8, Y1, Y1
+
+pair:
+	YMULT(0, X4, Y4)
+	YFOLD(Y1, Y4, Y10, Y12)
+	ADDQ    $32, SI
+	SUBQ    $32, CX
+	SUBQ    $512, R8
+	CMPQ    CX, $32
+	JB      pairsdone
+	VMOVDQU (SI), Y1
+	JMP     pair
+
+pairsdone:
+	// The register is in the first pair: the singles' first block must not add it again.
+	VPXOR        X8, X8, X8
+	VEXTRACTI128 $1, Y12, X0
+	VPXOR        X0, X12, X12
+	VPXOR        X12, X13, X13
+	VZEROUPPER
+	JMP          singles

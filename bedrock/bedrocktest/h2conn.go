@@ -21,14 +21,17 @@ import (
 // reads the client's frames as they pass (changing none but the WINDOW_UPDATEs described
 // below), follows its header blocks with a mirror HPACK decoder to find each request's
 // :path, and when net/http writes the reset of a stream whose path it saw fail, writes in
-// its place a 400 ValidationException response on that stream.
+// its place a 400 ValidationException response on that stream (without a body for HEAD),
+// followed, when the request's body has not ended, by RST_STREAM with NO_ERROR, as net/http
+// ends a response that did not read the request body.
 //
 // The response's DATA consumes the client's connection-level flow-control window without
 // net/http knowing: h2Conn counts those bytes as owed and takes them out of the client's
 // next connection-level WINDOW_UPDATEs before net/http reads them, and until they are paid
-// back it holds any DATA of net/http's that the client has not made room for. Anything
-// h2Conn cannot follow (a header block over h2MaxHeaderBlock, a malformed one, a SETTINGS
-// frame over h2MaxSettings) makes it stop looking for bad paths, and a stream whose
+// back it holds any DATA of net/http's that the client has not made room for (a frame is
+// split to send what fits), up to the write deadline. A header block h2Conn cannot follow
+// (over h2MaxHeaderBlock, or malformed) makes it stop looking for bad paths on the
+// connection, and a SETTINGS frame over h2MaxSettings stop answering; a stream whose
 // answer would not fit the client's windows keeps its reset: the bytes go through as
 // net/http wrote them.
 

@@ -29,6 +29,14 @@ import (
 //     waiting for the last: 254 bytes in 52 ns against 70.
 // hash/crc32 against github.com/klauspost/crc32 v1.3.0, measured earlier: equal within noise
 // or the standard library faster, so the fallback needs no dependency.
+//
+// On the codec (`go test -run X -bench '^Benchmark(Decode|Encode)$' .`, the same alternation,
+// CPU ns per frame, median of 10, previous version against this one): decode signed 115
+// against 102, Bedrock 100 against 76, all types changing 222 against 181, 4 KiB 594 against
+// 392, 1 MiB 123 us against 81 us; encode signed 117 against 80, Bedrock 94 against 75, 4 KiB
+// 457 against 278, 1 MiB 129 us against 81 us. With the message CRC left out, decoding a
+// signed frame takes about 65 ns: the CRC of its 223 bytes costs about 20 ns there, against
+// 13 ns for the multiplications alone, which this CPU issues one per two cycles.
 
 // crcTables are the slicing-by-8 tables for the IEEE polynomial: crcTables[0] is the classic
 // byte-wise table and crcTables[k][i] is the CRC of byte i followed by k zero bytes.

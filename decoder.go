@@ -143,7 +143,7 @@ func (d *Decoder) Decode(f *Frame) error {
 	f.buf = st
 	frame := st[pad : pad+total]
 	copy(frame, src)
-	if perr := f.parse(frame, hlen, &lim); perr != nil {
+	if perr := f.parse(frame, hlen, &lim, false); perr != nil { // not a repeat: checked above
 		return d.fail(perr)
 	}
 	d.start += total
@@ -302,7 +302,7 @@ func (d *Decoder) decodeLarge(f *Frame, total, hlen int, pcrc uint32, lim *limit
 	if want := binary.BigEndian.Uint32(st[crcEnd:]); want != crc {
 		return d.fail(checksum("message crc", want, crc))
 	}
-	if perr := f.parse(st[pad:end], hlen, lim); perr != nil {
+	if perr := f.parse(st[pad:end], hlen, lim, true); perr != nil {
 		return d.fail(perr)
 	}
 	d.off += int64(total)

@@ -230,13 +230,15 @@ func (f *Frame) finish(frame []byte, hlen int, pcrc uint32, lim *limits) *Error 
 	if err := checkMessageCRC(frame, pcrc); err != nil {
 		return err
 	}
-	return f.parse(frame, hlen, lim)
+	return f.parse(frame, hlen, lim, true)
 }
 
 // parse fills f from a whole frame whose checksums have been verified. On error f is empty.
-func (f *Frame) parse(frame []byte, hlen int, lim *limits) *Error {
+// mayRepeat is false when the caller has found that the header block does not repeat the
+// last one parsed, so that it is not compared again.
+func (f *Frame) parse(frame []byte, hlen int, lim *limits, mayRepeat bool) *Error {
 	end := preludeLen + hlen
-	if err := f.parseHeaders(frame[preludeLen:end], lim); err != nil {
+	if err := f.parseHeaders(frame[preludeLen:end], lim, mayRepeat); err != nil {
 		f.reset()
 		return err
 	}
@@ -244,7 +246,7 @@ func (f *Frame) parse(frame []byte, hlen int, lim *limits) *Error {
 	return nil
 }
 
-func (f *Frame) parseHeaders(block []byte, lim *limits) *Error {
+func (f *Frame) parseHeaders(block []byte, lim *limits, mayRepeat bool) *Error {
 	if len(block) == 0 {
 		return nil
 	}
@@ -252,7 +254,7 @@ func (f *Frame) parseHeaders(block []byte, lim *limits) *Error {
 		f.intern = new(interner)
 	}
 	t := f.intern
-	if t.repeats(block, lim) {
+	if mayRepeat && t.repeats(block, lim) {
 		f.reuseHeaders(block)
 		return nil
 	}

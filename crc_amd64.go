@@ -18,10 +18,11 @@ import "math/bits"
 // Folding. A block V = L*x^64 + H (L its first 8 bytes, H its last 8) that ends d bytes before
 // the end of the input contributes V*x^(8d) to the message polynomial, and
 // V*x^(8d) = L*x^(8d+64) + H*x^(8d) ≡ L*(x^(8d+63) mod P)*x + H*(x^(8d-1) mod P)*x, which is
-// two PCLMULQDQs with the multipliers in crcDist[d]: a sum of
-// degree at most 95, so it fits one block again. Every 16-byte block of the input, and the
-// four (or eight) running accumulators, are folded this way directly to the end of the input,
-// all independent of each other, so the dependency chain is short.
+// two PCLMULQDQs with the multipliers in crcDist[d]: a sum of degree at most 95, so it fits
+// one block again. Every 16-byte block of an input shorter than 256 bytes is folded this way
+// directly to the end of the input, all independent of each other, so the dependency chain is
+// short; longer inputs first run a loop of four accumulators (16 or 32 bytes each) folded
+// forward by 64 or 128 bytes per step, which then go to the end the same way.
 //
 // Reduction. The CRC of the folded 128-bit block X is X*x^32 mod P. With X's four 32-bit
 // words d0..d3 (d0 the first), X*x^32 ≡ W = d0*(x^128 mod P) + d1*(x^96 mod P) +

@@ -42,6 +42,9 @@ var (
 	// crcDist[d] folds a block forward by d bytes: its multipliers for the block's first and
 	// last 8 bytes. crcDist[0] is not used; crcDist[64] also drives the 4-block loop.
 	crcDist [crcMaxDist + 1][2]uint64
+	// crcPair[d] folds a 32-byte register whose second half ends d bytes before the end of
+	// the input: crcDist[d+16] for its first half and crcDist[d] for its second.
+	crcPair [crcMaxDist - 16 + 1][4]uint64
 	// crcFold256 folds each half of a 32-byte register forward by 128 bytes (the 256-bit loop).
 	crcFold256 [4]uint64
 	// crcReduce holds the multipliers of d0, d1, d2 and d3 (see Reduction above).
@@ -96,6 +99,9 @@ func init() {
 	fold := func(e int) uint64 { return bits.Reverse64(pow[e-1]) }
 	for d := 1; d <= crcMaxDist; d++ {
 		crcDist[d] = [2]uint64{fold(8*d + 64), fold(8 * d)}
+	}
+	for d := 1; d+16 <= crcMaxDist; d++ {
+		crcPair[d] = [4]uint64{crcDist[d+16][0], crcDist[d+16][1], crcDist[d][0], crcDist[d][1]}
 	}
 	crcFold256 = [4]uint64{fold(1024 + 64), fold(1024), fold(1024 + 64), fold(1024)}
 	for i := range crcReduce {

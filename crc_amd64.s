@@ -72,13 +72,6 @@ done:
 	VPXOR      off(SI), T, T;   \
 	VPXOR      T, A, A
 
-// YMULT loads into K the multipliers that fold a 32-byte register whose second half ends
-// (R8 - ·crcDist)/16 bytes before the end of the input, and whose first half 16 bytes earlier:
-// crcDist[d+16] and crcDist[d], d = dist/16 entries past R8; XK is the lower half of YK.
-#define YMULT(dist, XK, YK) \
-	VMOVDQU     (dist+256)(R8), XK; \
-	VINSERTI128 $1, dist(R8), YK, YK
-
 // YFOLD folds the 32 bytes in V by the multipliers in K and adds the result to ACC; T is
 // clobbered.
 #define YFOLD(V, K, T, ACC) \
@@ -246,45 +239,50 @@ loop128:
 
 fold4y:
 	// The accumulators hold the 128 bytes before SI: fold each to the end of the input.
-	MOVQ DI, DX
-	SUBQ SI, DX
-	SHLQ $4, DX
-	LEAQ ·crcDist(SB), R8
-	ADDQ DX, R8             // R8: &crcDist[DI-SI]
-	YMULT(0, X4, Y4)
-	YMULT(512, X5, Y5)
-	YMULT(1024, X6, Y6)
-	YMULT(1536, X7, Y7)
+	MOVQ    DI, DX
+	SUBQ    SI, DX
+	SHLQ    $5, DX
+	LEAQ    ·crcPair(SB), R8
+	ADDQ    DX, R8          // R8: &crcPair[DI-SI]
+	VMOVDQU 0(R8), Y4
+	VMOVDQU (32*32)(R8), Y5
+	VMOVDQU (64*32)(R8), Y6
+	VMOVDQU (96*32)(R8), Y7
 	YFOLD(Y3, Y4, Y10, Y12)
 	YFOLD(Y2, Y5, Y11, Y12)
 	YFOLD(Y1, Y6, Y10, Y12)
 	YFOLD(Y0, Y7, Y11, Y12)
 
 pairs:
+	// The pairs of blocks left, each folded to the end of the input, up to R12.
 	CMPQ    CX, $32
 	JB      pairsdone
 	MOVQ    DI, DX
 	SUBQ    SI, DX
-	SHLQ    $4, DX
-	LEAQ    ·crcDist(SB), R8
-	LEAQ    -512(R8)(DX*1), R8 // R8: &crcDist[DI-SI-32], for the pair at SI
+	SHLQ    $5, DX
+	LEAQ    ·crcPair(SB), R8
+	LEAQ    -1024(R8)(DX*1), R8 // R8: &crcPair[DI-SI-32], for the pair at SI
+	MOVQ    CX, R12
+	ANDQ    $~31, R12
+	ADDQ    SI, R12
+	ANDQ    $31, CX
 	VMOVDQU (SI), Y1
 	VPXOR   Y8, Y1, Y1
+	VPXOR   Y8, Y8, Y8
+	JMP     pairfold
 
 pair:
-	YMULT(0, X4, Y4)
+	VMOVDQU (SI), Y1
+
+pairfold:
+	VMOVDQU (R8), Y4
 	YFOLD(Y1, Y4, Y10, Y12)
 	ADDQ    $32, SI
-	SUBQ    $32, CX
-	SUBQ    $512, R8
-	CMPQ    CX, $32
-	JB      pairsdone
-	VMOVDQU (SI), Y1
-	JMP     pair
+	SUBQ    $1024, R8
+	CMPQ    SI, R12
+	JB      pair
 
 pairsdone:
-	// The register is in the first pair: the singles' first block must not add it again.
-	VPXOR        X8, X8, X8
 	VEXTRACTI128 $1, Y12, X0
 	VPXOR        X0, X12, X12
 	VPXOR        X12, X13, X13

@@ -38,6 +38,11 @@ func TestCRCConstants(t *testing.T) {
 			t.Errorf("crcDist[%d] = %x, want %x", d, crcDist[d], want)
 		}
 	}
+	for d := 1; d+16 <= crcMaxDist; d++ {
+		if want := [4]uint64{fold(8*d + 192), fold(8*d + 128), fold(8*d + 64), fold(8 * d)}; crcPair[d] != want {
+			t.Errorf("crcPair[%d] = %x, want %x", d, crcPair[d], want)
+		}
+	}
 	if want := [4]uint64{fold(1088), fold(1024), fold(1088), fold(1024)}; crcFold256 != want {
 		t.Errorf("crcFold256 = %x, want %x", crcFold256, want)
 	}

@@ -11,9 +11,9 @@ TEXT ·cpuCLMUL(SB), NOSPLIT, $0-2
 	MOVB $0, vpclmul+1(FP)
 	XORL AX, AX
 	CPUID
-	CMPL AX, $7
+	MOVL AX, R9 // the highest standard leaf
+	CMPL AX, $1
 	JB   done
-	MOVL AX, R9 // highest standard leaf
 	MOVL $1, AX
 	XORL CX, CX
 	CPUID
@@ -33,6 +33,8 @@ TEXT ·cpuCLMUL(SB), NOSPLIT, $0-2
 	CMPL AX, $6
 	JNE  done
 	// AVX2 (leaf 7 EBX bit 5) and VPCLMULQDQ (leaf 7 ECX bit 10).
+	CMPL R9, $7
+	JB   done
 	MOVL $7, AX
 	XORL CX, CX
 	CPUID

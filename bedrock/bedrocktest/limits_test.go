@@ -236,6 +236,11 @@ func TestWriteTimeout(t *testing.T) {
 			case "http1-tls":
 				client = &http.Client{Transport: &http.Transport{TLSClientConfig: tlsClientConfig(srv)}}
 			}
+			// HTTP/2 clients that take at most 64 KiB of the reply before it is read, as
+			// an HTTP/1.1 one holds what its socket's buffer does: the server stalls after
+			// a few frames, not after megabytes (which would take long with -race).
+			client.Transport.(*http.Transport).HTTP2 = &http.HTTP2Config{
+				MaxReceiveBufferPerStream: 64 << 10, MaxReceiveBufferPerConnection: 64 << 10}
 			stalledStream(t, client, srv.URL)
 			select {
 			case e := <-ended:

@@ -1,8 +1,11 @@
 package eventstream
 
 import (
+	"encoding/binary"
 	"hash/crc32"
 	"math/bits"
+
+	"github.com/framewire/eventstream/internal/framecrc"
 )
 
 // The frame's two checksums are CRC-32 (IEEE). They are computed here and nowhere else, so the
@@ -62,6 +65,17 @@ func crcPreludeWords(total, hlen uint32) uint32 {
 	c := ^bits.ReverseBytes32(total)
 	return ^(t[0][hlen&0xff] ^ t[1][hlen>>8&0xff] ^ t[2][hlen>>16&0xff] ^ t[3][hlen>>24] ^
 		t[4][c>>24] ^ t[5][c>>16&0xff] ^ t[6][c>>8&0xff] ^ t[7][c&0xff])
+}
+
+func init() { framecrc.Seal = sealFrame }
+
+// sealFrame writes both checksums of frame, whose other bytes are in place (see
+// [framecrc.Seal]).
+func sealFrame(frame []byte) {
+	pcrc := crcPreludeWords(binary.BigEndian.Uint32(frame), binary.BigEndian.Uint32(frame[4:]))
+	binary.BigEndian.PutUint32(frame[8:], pcrc)
+	end := len(frame) - crcLen
+	binary.BigEndian.PutUint32(frame[end:], crcUpdate(pcrc, frame[8:end]))
 }
 
 // crcUpdate continues crc over p.

@@ -1,11 +1,14 @@
 package eventstream
 
 import (
+	"bytes"
 	"encoding/binary"
 	"hash/crc32"
 	"math/rand/v2"
 	"strconv"
 	"testing"
+
+	"github.com/framewire/eventstream/internal/framecrc"
 )
 
 func TestCRCPrelude(t *testing.T) {
@@ -185,4 +188,30 @@ func FuzzCRC(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSealFrame checks that framecrc.Seal, which package sigv4 uses to write its frames,
+// writes the checksums AppendBinary does, on frames from the prelude alone to over 64 KiB.
+func TestSealFrame(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 11))
+	for _, n := range []int{0, 1, 3, 15, 16, 17, 100, 223, 4096, 70000} {
+		payload := make([]byte, n)
+		for i := range payload {
+			payload[i] = byte(r.Uint32())
+		}
+		for _, hs := range [][]Header{nil, {{Name: ":date", Value: Int64Value(r.Int64())}}} {
+			f := Frame{Headers: hs, Payload: payload}
+			want, err := f.MarshalBinary()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := bytes.Clone(want)
+			clear(got[8:12])
+			clear(got[len(got)-4:])
+			framecrc.Seal(got)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("%d-byte payload, %d headers: sealed % x, want % x", n, len(hs), got[8:12], want[8:12])
+			}
+		}
+	}
 }

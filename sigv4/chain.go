@@ -143,11 +143,14 @@ func (c *chain) signBlock(ms int64, headers, payload []byte) *[sha256.Size]byte 
 	b = append(b, c.scopeSuffix...)
 	b = append(b, c.prev...)
 	b = append(b, '\n')
+	// The two digests' hex digits, and the newline between them, go straight into b.
+	n := len(b)
+	b = slices.Grow(b, 4*sha256.Size+1)[:n+4*sha256.Size+1]
 	h := sha256.Sum256(headers)
-	b = appendHex(b, h[:])
-	b = append(b, '\n')
+	hexDigest((*[2 * sha256.Size]byte)(b[n:]), &h)
+	b[n+2*sha256.Size] = '\n'
 	h = sha256.Sum256(payload)
-	b = appendHex(b, h[:])
+	hexDigest((*[2 * sha256.Size]byte)(b[n+2*sha256.Size+1:]), &h)
 	c.sts = b
 
 	m := c.mac
@@ -162,22 +165,31 @@ func append2(b []byte, n int64) []byte {
 	return append(b, byte('0'+n/10), byte('0'+n%10))
 }
 
-// appendHex appends the lowercase hex digits of src to dst: a table gives each byte's two
-// digits, and four bytes' go out in one 8-byte store. On a signature it takes about 60% of
-// the time of encoding/hex.
+// appendHex appends the lowercase hex digits of src to dst.
 func appendHex(dst, src []byte) []byte {
 	n := len(dst)
 	dst = slices.Grow(dst, 2*len(src))[:n+2*len(src)]
 	out := dst[n:]
-	for len(src) >= 4 && len(out) >= 8 {
-		binary.LittleEndian.PutUint64(out, uint64(hexPairs[src[0]])|uint64(hexPairs[src[1]])<<16|
-			uint64(hexPairs[src[2]])<<32|uint64(hexPairs[src[3]])<<48)
-		src, out = src[4:], out[8:]
+	for len(src) >= sha256.Size {
+		hexDigest((*[2 * sha256.Size]byte)(out), (*[sha256.Size]byte)(src))
+		src, out = src[sha256.Size:], out[2*sha256.Size:]
 	}
 	for i, v := range src {
 		binary.LittleEndian.PutUint16(out[2*i:], hexPairs[v])
 	}
 	return dst
+}
+
+// hexDigest writes the lowercase hex digits of a digest to out: a table gives each byte's two
+// digits, and four bytes' go out in one 8-byte store. The fixed sizes leave no bounds to check
+// in the loop; on a digest it takes about half the time of a loop over slices and a third of
+// encoding/hex's (BenchmarkHex). Arithmetic on uint64 (SWAR: nibbles spread into bytes and
+// turned into digits by adds and masks) measured slower than the table on amd64.
+func hexDigest(out *[2 * sha256.Size]byte, h *[sha256.Size]byte) {
+	for i := 0; i < len(h); i += 4 {
+		binary.LittleEndian.PutUint64(out[2*i:], uint64(hexPairs[h[i]])|uint64(hexPairs[h[i+1]])<<16|
+			uint64(hexPairs[h[i+2]])<<32|uint64(hexPairs[h[i+3]])<<48)
+	}
 }
 
 // hexPairs holds the two hex digits of each byte value, the first in the low byte.

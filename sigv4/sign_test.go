@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -176,6 +177,17 @@ func TestSignRefusals(t *testing.T) {
 	check("empty inner", b, err, errEmptyInner)
 	b, err = s.Sign(prefix, make([]byte, eventstream.DefaultMaxFrameLen), at)
 	check("oversized inner", b, err, eventstream.ErrTooLarge)
+	// One byte over the limit: the codec's own error, as Frame.AppendBinary gives it.
+	over := make([]byte, eventstream.DefaultMaxFrameLen-outerPrefixLen-4+1)
+	b, err = s.Sign(prefix, over, at)
+	check("inner one byte too large", b, err, eventstream.ErrTooLarge)
+	_, want := (&eventstream.Frame{Headers: []eventstream.Header{
+		{Name: DateHeader, Value: eventstream.TimestampValue(at)},
+		{Name: SignatureHeader, Value: eventstream.BytesValue(make([]byte, SignatureLen))},
+	}, Payload: over}).AppendBinary(nil)
+	if err == nil || want == nil || err.Error() != want.Error() {
+		t.Errorf("inner one byte too large: error %v, want the codec's %v", err, want)
+	}
 
 	// The refusals did not advance the chain: the next frames verify from the seed.
 	var f eventstream.Frame
@@ -240,7 +252,8 @@ func TestAppendHex(t *testing.T) {
 	for i := range all {
 		all[i] = byte(i)
 	}
-	inputs := [][]byte{all}
+	// Every byte value at each of the four positions of a 4-byte step.
+	inputs := [][]byte{all, all[1:], all[2:], all[3:]}
 	for n := range 41 {
 		b := make([]byte, n)
 		for i := range b {
@@ -276,4 +289,48 @@ func TestSignTimes(t *testing.T) {
 			t.Errorf("%d ms (%s): signature %x, want %x", ms, time.UnixMilli(ms).UTC().Format(time.RFC3339Nano), got[:], want)
 		}
 	}
+}
+
+// TestSignMatchesAppendBinary checks that the outer frames Sign and End write directly are
+// byte for byte those Frame.AppendBinary encodes from the same headers and payload, after
+// random prefixes, for random inner frames, times (before 1970 too) and sizes up to the
+// largest frame the codec accepts.
+func TestSignMatchesAppendBinary(t *testing.T) {
+	r := rand.New(rand.NewPCG(12, 12))
+	s := NewSigner(testCreds, "eu-west-3", "transcribe", testSeed)
+	ms := r.Int64N(1<<45) - 1<<44
+	check := func(inner, b []byte, prefix string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f eventstream.Frame
+		if _, err := eventstream.DecodeFrame(b[len(prefix):], &f); err != nil {
+			t.Fatal(err)
+		}
+		sig, _ := f.Header(SignatureHeader)
+		want, err := (&eventstream.Frame{Headers: []eventstream.Header{
+			{Name: DateHeader, Value: eventstream.TimestampValue(time.UnixMilli(ms))},
+			{Name: SignatureHeader, Value: eventstream.BytesValue(sig.Bytes())},
+		}, Payload: inner}).AppendBinary([]byte(prefix))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(b, want) || len(sig.Bytes()) != SignatureLen {
+			t.Fatalf("%d-byte inner at %d ms: Sign wrote\n% x\nwant\n% x", len(inner), ms, b, want)
+		}
+	}
+	for i := range 300 {
+		inner := randomInner(t, r)
+		if i == 0 {
+			inner = make([]byte, eventstream.DefaultMaxFrameLen-outerPrefixLen-4)
+		}
+		prefix := strings.Repeat("p", r.IntN(20))
+		ms += r.Int64N(3 * msPerDay / 2)
+		ms -= ms % 1000 // Sign keeps whole seconds
+		b, err := s.Sign([]byte(prefix), inner, time.UnixMilli(ms))
+		check(inner, b, prefix, err)
+	}
+	b, err := s.End([]byte("end"), time.UnixMilli(ms))
+	check(nil, b, "end", err)
 }

@@ -1,12 +1,15 @@
 package sigv4
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/framewire/eventstream"
+	"github.com/framewire/eventstream/internal/framecrc"
 )
 
 var errEmptyInner = errors.New("sigv4: empty inner frame (End writes the end frame)")
@@ -18,20 +21,13 @@ type Signer struct {
 	started bool
 	ended   bool
 	lastMs  int64 // the previous frame's :date
-
-	frame eventstream.Frame
-	hdrs  [2]eventstream.Header
 }
 
 // NewSigner returns a Signer for a stream opened by an HTTP request signed for region and
 // service with credentials c. The seed is that request's signature, as raw bytes (32 for a
 // SigV4 signature; see [SeedFromAuthorization]).
 func NewSigner(c Credentials, region, service string, seed []byte) *Signer {
-	s := &Signer{c: newChain(c, region, service, seed)}
-	s.hdrs[0].Name = DateHeader
-	s.hdrs[1].Name = SignatureHeader
-	s.frame.Headers = s.hdrs[:]
-	return s
+	return &Signer{c: newChain(c, region, service, seed)}
 }
 
 // Sign appends to dst the signed outer frame whose payload is inner, an encoded frame, and
@@ -68,19 +64,52 @@ func (s *Signer) append(dst, payload []byte, t time.Time) ([]byte, error) {
 	if s.started && ms < s.lastMs {
 		ms = s.lastMs
 	}
-	sig := s.c.sign(ms, payload)
-	s.hdrs[0].Value = eventstream.TimestampValue(time.UnixMilli(ms))
-	s.hdrs[1].Value = eventstream.BytesValue(sig[:])
-	s.frame.Payload = payload
-	b, err := s.frame.AppendBinary(dst)
-	s.frame.Payload = nil
-	if err != nil {
-		return dst, err
+	total := outerPrefixLen + len(payload) + 4
+	if total > eventstream.DefaultMaxFrameLen {
+		return dst, tooLarge(ms, payload)
 	}
+	sig := s.c.sign(ms, payload)
+	b := slices.Grow(dst, total)[:len(dst)+total]
+	out := b[len(dst):]
+	// The outer frame's layout is fixed: the prelude (its CRC left to framecrc.Seal), the
+	// :date header as it was hashed, the :chunk-signature header, then the payload and the
+	// message CRC.
+	binary.BigEndian.PutUint32(out, uint32(total))
+	binary.BigEndian.PutUint32(out[4:], uint32(outerHeadersLen))
+	p := 12 + copy(out[12:], s.c.dateHB[:])
+	p += copy(out[p:], sigHeaderPrefix)
+	p += copy(out[p:], sig[:])
+	copy(out[p:], payload)
+	framecrc.Seal(out)
 	s.c.commit(sig[:])
 	s.started = true
 	s.lastMs = ms
 	return b, nil
+}
+
+// The header block of a signed frame: :date (the chain's dateHB) and :chunk-signature, whose
+// encoding up to the signature is sigHeaderPrefix.
+const (
+	sigHeaderPrefix = "\x10" + SignatureHeader + "\x06\x00\x20" // name length 16, type bytes, length 32
+	outerHeadersLen = len(chain{}.dateHB) + len(sigHeaderPrefix) + SignatureLen
+	outerPrefixLen  = 12 + outerHeadersLen // prelude and header block
+)
+
+// tooLarge returns the codec's error for a signed frame over its limits, from the generic
+// encoder (which checks the size before anything is signed or copied).
+func tooLarge(ms int64, payload []byte) error {
+	f := eventstream.Frame{
+		Headers: []eventstream.Header{
+			{Name: DateHeader, Value: eventstream.TimestampValue(time.UnixMilli(ms))},
+			{Name: SignatureHeader, Value: eventstream.BytesValue(make([]byte, SignatureLen))},
+		},
+		Payload: payload,
+	}
+	_, err := f.AppendBinary(nil)
+	if err == nil {
+		panic("sigv4: the codec accepts a signed frame over its size limit")
+	}
+	return err
 }
 
 // SeedFromAuthorization returns the signature carried by a SigV4 Authorization header

@@ -276,17 +276,24 @@ func TestSignTimes(t *testing.T) {
 	times := []int64{0, -1, 1, 999, 1000, -999, -1000, -1001, msPerDay - 1, msPerDay, -msPerDay, -msPerDay - 1,
 		time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli(), time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli() - 1,
 		time.Date(9999, 12, 31, 23, 59, 59, 999e6, time.UTC).UnixMilli(), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli(),
-		time.Date(2026, 11, 29, 23, 59, 59, 999e6, time.UTC).UnixMilli()}
+		time.Date(2026, 11, 29, 23, 59, 59, 999e6, time.UTC).UnixMilli(), time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC).UnixMilli(),
+		time.Date(2026, 11, 29, 12, 34, 56, 0, time.UTC).UnixMilli(), time.Date(2026, 11, 29, 12, 34, 57, 0, time.UTC).UnixMilli()}
 	for range 200 {
 		times = append(times, r.Int64N(1<<45)-1<<44)
 	}
 	headers, payload := []byte("headers"), []byte("payload")
+	// Each time signed by a new chain, and all of them, in turn, by one chain that keeps its
+	// string to sign from one time to the next (within a day, or across days and the years
+	// formatted by the time package).
+	shared := newChain(testCreds, "eu-west-3", "transcribe", testSeed)
 	for _, ms := range times {
 		c := newChain(testCreds, "eu-west-3", "transcribe", testSeed)
-		got := c.signBlock(ms, headers, payload)
 		want := refSignature(testCreds.SecretAccessKey, "eu-west-3", "transcribe", testSeed, time.UnixMilli(ms), headers, payload)
-		if !bytes.Equal(got[:], want) {
-			t.Errorf("%d ms (%s): signature %x, want %x", ms, time.UnixMilli(ms).UTC().Format(time.RFC3339Nano), got[:], want)
+		for _, c := range []*chain{&c, &shared} {
+			got := c.signBlock(ms, headers, payload)
+			if !bytes.Equal(got[:], want) {
+				t.Errorf("%d ms (%s): signature %x, want %x", ms, time.UnixMilli(ms).UTC().Format(time.RFC3339Nano), got[:], want)
+			}
 		}
 	}
 }

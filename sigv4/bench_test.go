@@ -65,7 +65,7 @@ func signedOuters(b *testing.B, inner []byte, n int) [][]byte {
 // count the inner frame):
 //
 //   - impl=floor: the work a signature needs and nothing else: SHA-256 of the :date header
-//     block and of the payload (with one reused digest, which costs less than sha256.Sum256),
+//     block and of the payload (with one digest reused, which costs less than sha256.Sum256),
 //     and HMAC-SHA256 (with the key derived beforehand) of a string to sign as long as the
 //     real one;
 //   - impl=signer: Signer.Sign, one second apart, into a reused buffer: the signature and the

@@ -2,6 +2,7 @@ package sigv4
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"math/rand/v2"
@@ -45,7 +46,7 @@ func TestSDKVectors(t *testing.T) {
 		if got := hex.EncodeToString(ref); got != v.want {
 			t.Errorf("%s: reference signature %s, want %s", v.name, got, v.want)
 		}
-		c.commit(sig[:])
+		c.commit((*[SignatureLen]byte)(sig))
 		prev = ref
 	}
 }
@@ -244,26 +245,31 @@ func TestSeedFromAuthorization(t *testing.T) {
 	}
 }
 
-// TestAppendHex checks the word-at-a-time hex encoder against encoding/hex, at every length
-// up to 40 bytes and for every byte value.
-func TestAppendHex(t *testing.T) {
+// TestHexDigest checks the digest hex encoder against encoding/hex, for every byte value at
+// every position and on random digests.
+func TestHexDigest(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	all := make([]byte, 256)
-	for i := range all {
-		all[i] = byte(i)
-	}
-	// Every byte value at each of the four positions of a 4-byte step.
-	inputs := [][]byte{all, all[1:], all[2:], all[3:]}
-	for n := range 41 {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = byte(r.Uint32())
+	var inputs [][sha256.Size]byte
+	// Every byte value at each position of a 4-byte step.
+	for v := range 256 {
+		var in [sha256.Size]byte
+		for i := range in {
+			in[i] = byte(v + i/4)
 		}
-		inputs = append(inputs, b)
+		inputs = append(inputs, in)
+	}
+	for range 100 {
+		var in [sha256.Size]byte
+		for i := range in {
+			in[i] = byte(r.Uint32())
+		}
+		inputs = append(inputs, in)
 	}
 	for _, in := range inputs {
-		if got, want := string(appendHex([]byte("prefix"), in)), "prefix"+hex.EncodeToString(in); got != want {
-			t.Fatalf("appendHex(% x) = %s, want %s", in, got, want)
+		var out [2 * sha256.Size]byte
+		hexDigest(&out, &in)
+		if got, want := string(out[:]), hex.EncodeToString(in[:]); got != want {
+			t.Fatalf("hexDigest(% x) = %s, want %s", in, got, want)
 		}
 	}
 }

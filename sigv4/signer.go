@@ -81,7 +81,7 @@ func (s *Signer) append(dst, payload []byte, t time.Time) ([]byte, error) {
 	p += copy(out[p:], sig[:])
 	copy(out[p:], payload)
 	framecrc.Seal(out)
-	s.c.commit(sig[:])
+	s.c.commit(sig)
 	s.started = true
 	s.lastMs = ms
 	return b, nil

@@ -130,7 +130,7 @@ func (v *Verifier) verify(f *eventstream.Frame) *Error {
 				fmtMs(ms), d, now.UTC().Format(time.RFC3339), v.skew)
 		}
 	}
-	v.c.commit(got)
+	v.c.commit(want) // equal to got
 	if !v.started || ms > v.lastMs {
 		v.lastMs = ms
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"hash/crc32"
 	"testing"
+	"time"
 
 	"github.com/framewire/eventstream"
 )
@@ -75,4 +76,30 @@ func verifyStream(t *testing.T, data []byte) {
 	if v.Complete() && first != nil {
 		t.Fatal("complete after an error")
 	}
+}
+
+// FuzzSign signs arbitrary payloads at arbitrary times after arbitrary bytes: the outer frame
+// Sign writes directly must be the one Frame.AppendBinary encodes, and verify.
+func FuzzSign(f *testing.F) {
+	f.Add([]byte("prefix"), []byte("inner"), int64(1780000000))
+	f.Add([]byte{}, []byte{0}, int64(-1))
+	f.Add([]byte{}, bytes.Repeat([]byte{0xff}, 300), int64(253402300800)) // year 10000
+	f.Fuzz(func(t *testing.T, prefix, inner []byte, sec int64) {
+		if len(inner) == 0 || sec < -1<<40 || sec > 1<<40 {
+			return
+		}
+		s := NewSigner(testCreds, "us-east-1", "bedrock", testSeed)
+		b, err := s.Sign(bytes.Clone(prefix), inner, time.Unix(sec, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkOuter(t, b, string(prefix), inner, sec*1000)
+		var fr eventstream.Frame
+		if _, err := eventstream.DecodeFrame(b[len(prefix):], &fr); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := NewVerifier(testCreds, "us-east-1", "bedrock", testSeed).Verify(&fr); err != nil {
+			t.Fatal(err)
+		}
+	})
 }

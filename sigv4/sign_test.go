@@ -312,27 +312,6 @@ func TestSignMatchesAppendBinary(t *testing.T) {
 	r := rand.New(rand.NewPCG(12, 12))
 	s := NewSigner(testCreds, "eu-west-3", "transcribe", testSeed)
 	ms := r.Int64N(1<<45) - 1<<44
-	check := func(inner, b []byte, prefix string, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var f eventstream.Frame
-		if _, err := eventstream.DecodeFrame(b[len(prefix):], &f); err != nil {
-			t.Fatal(err)
-		}
-		sig, _ := f.Header(SignatureHeader)
-		want, err := (&eventstream.Frame{Headers: []eventstream.Header{
-			{Name: DateHeader, Value: eventstream.TimestampValue(time.UnixMilli(ms))},
-			{Name: SignatureHeader, Value: eventstream.BytesValue(sig.Bytes())},
-		}, Payload: inner}).AppendBinary([]byte(prefix))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(b, want) || len(sig.Bytes()) != SignatureLen {
-			t.Fatalf("%d-byte inner at %d ms: Sign wrote\n% x\nwant\n% x", len(inner), ms, b, want)
-		}
-	}
 	for i := range 300 {
 		inner := randomInner(t, r)
 		if i == 0 {
@@ -342,8 +321,38 @@ func TestSignMatchesAppendBinary(t *testing.T) {
 		ms += r.Int64N(3 * msPerDay / 2)
 		ms -= ms % 1000 // Sign keeps whole seconds
 		b, err := s.Sign([]byte(prefix), inner, time.UnixMilli(ms))
-		check(inner, b, prefix, err)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkOuter(t, b, prefix, inner, ms)
 	}
 	b, err := s.End([]byte("end"), time.UnixMilli(ms))
-	check(nil, b, "end", err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkOuter(t, b, "end", nil, ms)
+}
+
+// checkOuter checks that b is prefix followed by the frame Frame.AppendBinary encodes from a
+// :date of ms, a 32-byte :chunk-signature (the one in b) and payload inner.
+func checkOuter(t *testing.T, b []byte, prefix string, inner []byte, ms int64) {
+	t.Helper()
+	var f eventstream.Frame
+	if !strings.HasPrefix(string(b), prefix) {
+		t.Fatalf("prefix %q overwritten: %q", prefix, b[:len(prefix)])
+	}
+	if _, err := eventstream.DecodeFrame(b[len(prefix):], &f); err != nil {
+		t.Fatal(err)
+	}
+	sig, _ := f.Header(SignatureHeader)
+	want, err := (&eventstream.Frame{Headers: []eventstream.Header{
+		{Name: DateHeader, Value: eventstream.TimestampValue(time.UnixMilli(ms))},
+		{Name: SignatureHeader, Value: eventstream.BytesValue(sig.Bytes())},
+	}, Payload: inner}).AppendBinary([]byte(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(b, want) || len(sig.Bytes()) != SignatureLen {
+		t.Fatalf("%d-byte inner at %d ms: Sign wrote\n% x\nwant\n% x", len(inner), ms, b, want)
+	}
 }

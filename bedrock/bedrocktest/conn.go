@@ -217,8 +217,24 @@ func (c *serverConn) writeDeadlineTime() time.Time {
 	return time.Time{}
 }
 
+// closeNotifyWait bounds the sending of TLS's close_notify alert when a connection closes.
+const closeNotifyWait = 100 * time.Millisecond
+
 func (c *serverConn) Close() error {
-	err := c.Conn.Close()
+	var err error
+	if c.tls != nil {
+		// tls.Conn.Close sends a close_notify alert first, which waits for room in the
+		// socket's buffer: for a client that stopped reading, 5 s (the deadline it sets
+		// itself), or for ever when net/http clears the write deadline at the same time,
+		// as it does after a response. net/http's Server.Close closes the connections one
+		// by one under its lock, so one such client would hold every other one too. The
+		// alert goes out at once or not at all.
+		t := time.AfterFunc(closeNotifyWait, func() { c.raw.Close() })
+		err = c.tls.Close()
+		t.Stop()
+	} else {
+		err = c.Conn.Close()
+	}
 	c.closeOnce.Do(func() {
 		close(c.closed)
 		c.release()

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -253,6 +254,67 @@ func TestWriteTimeout(t *testing.T) {
 				t.Fatal("the stream of a client that stopped reading is still running")
 			}
 		})
+	}
+}
+
+// TestCloseWithStalledTLSClient checks that closing the TLS connection of a client that
+// stopped reading is not held by the close_notify alert, which cannot go out, for the 5 s
+// that crypto/tls gives it (or for ever, when net/http clears the write deadline meanwhile:
+// the same bound covers it).
+func TestCloseWithStalledTLSClient(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	cert, leaf, caFile, err := selfSigned("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(filepath.Dir(caFile))
+	ll := newLimitListener(ln, 1, &tls.Config{Certificates: []tls.Certificate{cert}}, time.Second)
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	clientConn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := tls.Client(clientConn, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"})
+	defer client.Close()
+	c, err := ll.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	go io.WriteString(client, "x") // the server's first Read runs the handshake
+	if _, err := c.Read(make([]byte, 1)); err != nil {
+		t.Fatal(err)
+	}
+	// The client reads nothing: fill the buffers until a write makes no progress.
+	buf := make([]byte, 64<<10)
+	for start := time.Now(); ; {
+		c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+		if _, err := c.Write(buf); err != nil {
+			break
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Fatal("the client's buffers never filled")
+		}
+	}
+	// Then the last bytes, below TLS, so that not even an alert fits.
+	raw := c.(*serverConn).raw
+	for n := 1; n > 0; {
+		raw.SetWriteDeadline(time.Now().Add(20 * time.Millisecond))
+		n, _ = raw.Write(buf[:8])
+	}
+	c.SetWriteDeadline(time.Time{}) // as net/http does after a response
+	start := time.Now()
+	c.Close()
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Close took %v", d)
+	}
+	if ll.open() != 0 {
+		t.Error("the connection still counts as open")
 	}
 }
 

@@ -61,7 +61,7 @@ type chain struct {
 	stsPrefix int
 	dateHB    [2 + len(DateHeader) + 8]byte
 	sum       [sha256.Size]byte
-	dsum      [sha256.Size]byte // digest's last sum
+	dsum      [sha256.Size]byte // the last digest of a header block or payload
 }
 
 func newChain(c Credentials, region, service string, seed []byte) chain {

@@ -192,9 +192,10 @@ func put2(b []byte, n int64) {
 
 // hexDigest writes the lowercase hex digits of a digest to out: a table gives each byte's two
 // digits, and four bytes' go out in one 8-byte store. The fixed sizes leave no bounds to check
-// in the loop; on a digest it takes about half the time of a loop over slices and a third of
-// encoding/hex's (BenchmarkHex). Arithmetic on uint64 (SWAR: nibbles spread into bytes and
-// turned into digits by adds and masks) measured slower than the table on amd64.
+// in the loop. On the shared AMD EPYC (Zen 3) of the measurements, with Go 1.26, a digest
+// takes 11-15 ns, against 34-38 ns for encoding/hex (BenchmarkHex) and, measured when they
+// were replaced, 19-21 ns for the same table over slices and 21 ns for arithmetic on uint64
+// (SWAR: four bytes' nibbles spread into eight bytes, turned into digits by adds and masks).
 func hexDigest(out *[2 * sha256.Size]byte, h *[sha256.Size]byte) {
 	for i := 0; i < len(h); i += 4 {
 		binary.LittleEndian.PutUint64(out[2*i:], uint64(hexPairs[h[i]])|uint64(hexPairs[h[i+1]])<<16|

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -105,11 +106,12 @@ func tooLarge(ms int64, payload []byte) error {
 		},
 		Payload: payload,
 	}
-	_, err := f.AppendBinary(nil)
-	if err == nil {
-		panic("sigv4: the codec accepts a signed frame over its size limit")
+	if _, err := f.AppendBinary(nil); err != nil {
+		return err
 	}
-	return err
+	// Unreachable while the codec's limit is DefaultMaxFrameLen; an error, not a panic, if
+	// the two ever drift apart.
+	return fmt.Errorf("sigv4: signed frame of %d bytes over the limit of %d", outerPrefixLen+len(payload)+4, eventstream.DefaultMaxFrameLen)
 }
 
 // SeedFromAuthorization returns the signature carried by a SigV4 Authorization header

@@ -137,6 +137,35 @@ func BenchmarkSign(b *testing.B) {
 	}
 }
 
+// BenchmarkSignCadence measures Signer.Sign on the audio event frame at two cadences: a frame
+// every second (every :date new, as in BenchmarkSign) and a frame every 32 ms (an audio stream
+// sending 32 ms of 16 kHz, 16-bit mono per event), where about 30 frames in 31 carry the
+// :date of the frame before and its digest is not computed again.
+func BenchmarkSignCadence(b *testing.B) {
+	var inner []byte
+	for _, in := range benchInners(b) {
+		if in.name == "event" {
+			inner = in.inner
+		}
+	}
+	for _, every := range []time.Duration{time.Second, 32 * time.Millisecond} {
+		b.Run("every="+every.String(), func(b *testing.B) {
+			s := NewSigner(testCreds, "us-east-1", "bedrock", testSeed)
+			dst := make([]byte, 0, len(inner)+100)
+			at := streamStart
+			b.SetBytes(int64(len(inner)))
+			b.ReportAllocs()
+			defer shapes.CPUMeter(b)()
+			for b.Loop() {
+				at = at.Add(every)
+				if _, err := s.Sign(dst, inner, at); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkReader reads a signed stream end to end (impl=reader: Reader.Next, decoding and
 // verifying each outer frame) and, for comparison, its two halves apart: impl=decode decodes
 // the same outer frames with an eventstream.Decoder without verifying them; the verification

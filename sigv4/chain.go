@@ -62,6 +62,13 @@ type chain struct {
 	dateHB    [2 + len(DateHeader) + 8]byte
 	sum       [sha256.Size]byte
 	dsum      [sha256.Size]byte // the last digest of a header block or payload
+
+	// The hex digest of the :date header block of dateMs. A stream's frames are signed in
+	// whole seconds, so an audio stream (a frame every few tens of milliseconds) signs most
+	// frames with the :date of the frame before: its digest is kept, not computed again.
+	dateHex  [2 * sha256.Size]byte
+	dateMs   int64
+	haveDate bool
 }
 
 func newChain(c Credentials, region, service string, seed []byte) chain {
@@ -127,18 +134,25 @@ func hmacSHA256(key, data []byte) []byte {
 // the Unix epoch) and whose payload is payload, chained from c.prev. It does not advance the
 // chain: call commit once the signature is accepted.
 func (c *chain) sign(ms int64, payload []byte) *[sha256.Size]byte {
-	// The header hash covers the :date header alone, encoded as on the wire: name length,
-	// name, type byte, then the milliseconds.
-	binary.BigEndian.PutUint64(c.dateHB[2+len(DateHeader):], uint64(ms))
-	return c.signBlock(ms, c.dateHB[:], payload)
+	if !c.haveDate || c.dateMs != ms {
+		// The header hash covers the :date header alone, encoded as on the wire: name
+		// length, name, type byte, then the milliseconds.
+		binary.BigEndian.PutUint64(c.dateHB[2+len(DateHeader):], uint64(ms))
+		d := sha256.New()
+		d.Write(c.dateHB[:])
+		d.Sum(c.dsum[:0])
+		hexDigest(&c.dateHex, &c.dsum)
+		c.dateMs, c.haveDate = ms, true
+	}
+	return c.signBlock(ms, &c.dateHex, payload)
 }
 
-// signBlock is sign with the header block to hash given as is. The string to sign is built
-// in one buffer and written to the HMAC at once, so that the SHA-256 blocks are hashed
+// signBlock is sign with the hex digest of the header block given. The string to sign is
+// built in one buffer and written to the HMAC at once, so that the SHA-256 blocks are hashed
 // straight from it. Its start, up to the previous signature, is kept from frame to frame
 // within a day but for the time of day, which is written without the time package (which
 // cost about a tenth of a small frame's signature, BenchmarkSign).
-func (c *chain) signBlock(ms int64, headers, payload []byte) *[sha256.Size]byte {
+func (c *chain) signBlock(ms int64, headersHex *[2 * sha256.Size]byte, payload []byte) *[sha256.Size]byte {
 	day := floorDiv(ms, msPerDay)
 	if !c.haveKey || day != c.keyDay {
 		c.derive(time.UnixMilli(ms).UTC(), day)
@@ -165,14 +179,11 @@ func (c *chain) signBlock(ms int64, headers, payload []byte) *[sha256.Size]byte 
 	// The two digests' hex digits, and the newline between them, go straight into b.
 	n := len(b)
 	b = slices.Grow(b, 4*sha256.Size+1)[:n+4*sha256.Size+1]
-	// A digest of the function's own, unlike sha256.Sum256, is set up once for both, and
-	// the compiler calls its methods directly (BenchmarkSign's floor does the same).
-	d := sha256.New()
-	d.Write(headers)
-	d.Sum(c.dsum[:0])
-	hexDigest((*[2 * sha256.Size]byte)(b[n:]), &c.dsum)
+	copy(b[n:], headersHex[:])
 	b[n+2*sha256.Size] = '\n'
-	d.Reset()
+	// A digest of the function's own, unlike sha256.Sum256, is one the compiler calls
+	// directly (BenchmarkSign's floor does the same).
+	d := sha256.New()
 	d.Write(payload)
 	d.Sum(c.dsum[:0])
 	hexDigest((*[2 * sha256.Size]byte)(b[n+2*sha256.Size+1:]), &c.dsum)

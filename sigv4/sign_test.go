@@ -3,8 +3,10 @@ package sigv4
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -37,7 +39,7 @@ func TestSDKVectors(t *testing.T) {
 	c := newChain(Credentials{AccessKeyID: "AKID", SecretAccessKey: "SECRET"}, "us-east-1", "transcribestreaming", []byte("foobarbazqux"))
 	prev := []byte("foobarbazqux")
 	for _, v := range sdkVectors {
-		sig := c.signBlock(v.time.UnixMilli(), []byte(v.headers), []byte(v.payload))
+		sig := c.signHeaders(v.time.UnixMilli(), []byte(v.headers), []byte(v.payload))
 		if got := hex.EncodeToString(sig[:]); got != v.want {
 			t.Errorf("%s: signature %s, want %s", v.name, got, v.want)
 		}
@@ -296,7 +298,7 @@ func TestSignTimes(t *testing.T) {
 		c := newChain(testCreds, "eu-west-3", "transcribe", testSeed)
 		want := refSignature(testCreds.SecretAccessKey, "eu-west-3", "transcribe", testSeed, time.UnixMilli(ms), headers, payload)
 		for _, c := range []*chain{&c, &shared} {
-			got := c.signBlock(ms, headers, payload)
+			got := c.signHeaders(ms, headers, payload)
 			if !bytes.Equal(got[:], want) {
 				t.Errorf("%d ms (%s): signature %x, want %x", ms, time.UnixMilli(ms).UTC().Format(time.RFC3339Nano), got[:], want)
 			}
@@ -354,5 +356,51 @@ func checkOuter(t *testing.T, b []byte, prefix string, inner []byte, ms int64) {
 	}
 	if !bytes.Equal(b, want) || len(sig.Bytes()) != SignatureLen {
 		t.Fatalf("%d-byte inner at %d ms: Sign wrote\n% x\nwant\n% x", len(inner), ms, b, want)
+	}
+}
+
+// signHeaders is chain.sign for a header block of any content: the SDK's test vectors sign
+// header blocks other than a :date header.
+func (c *chain) signHeaders(ms int64, headers, payload []byte) *[sha256.Size]byte {
+	var hexSum [2 * sha256.Size]byte
+	sum := sha256.Sum256(headers)
+	hexDigest(&hexSum, &sum)
+	return c.signBlock(ms, &hexSum, payload)
+}
+
+// TestSignWithinSeconds signs frames 20 ms apart, so that most share their :date with the
+// frame before (whose digest the chain keeps), and checks each signature and :date against
+// the reference, and the stream against a Verifier.
+func TestSignWithinSeconds(t *testing.T) {
+	s := NewSigner(testCreds, "us-east-1", "bedrock", testSeed)
+	v := NewVerifier(testCreds, "us-east-1", "bedrock", testSeed)
+	prev := testSeed
+	at := time.Date(2026, 11, 29, 23, 59, 58, 900e6, time.UTC) // crosses a day, too
+	for i := range 200 {
+		ts := at.Add(time.Duration(i) * 20 * time.Millisecond)
+		inner := []byte(fmt.Sprintf("inner frame %d", i))
+		out, err := s.Sign(nil, inner, ts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f eventstream.Frame
+		if err := f.UnmarshalBinary(out); err != nil {
+			t.Fatal(err)
+		}
+		sec := ts.Truncate(time.Second)
+		if got := f.Headers[0].Value.Time(); !got.Equal(sec) {
+			t.Fatalf("frame %d: :date %v, want %v", i, got, sec)
+		}
+		hb := append([]byte{byte(len(DateHeader))}, DateHeader...)
+		hb = append(hb, byte(eventstream.TypeTimestamp))
+		hb = binary.BigEndian.AppendUint64(hb, uint64(sec.UnixMilli()))
+		want := refSignature(testCreds.SecretAccessKey, "us-east-1", "bedrock", prev, sec, hb, inner)
+		if got := f.Headers[1].Value.Bytes(); !bytes.Equal(got, want) {
+			t.Fatalf("frame %d at %v: signature %x, want %x", i, ts, got, want)
+		}
+		if _, err := v.Verify(&f); err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		prev = want
 	}
 }

@@ -214,29 +214,40 @@ func stalledStream(t *testing.T, c *http.Client, url string) {
 	t.Cleanup(func() { resp.Body.Close() })
 }
 
+// transports are the four ways a client reaches the server: HTTP/1.1 and HTTP/2, in plain
+// text and over TLS.
+var transports = []transport{{"http1", false}, {"h2c", false}, {"http1-tls", true}, {"h2-tls", true}}
+
+type transport struct {
+	name   string
+	useTLS bool
+}
+
+// client returns a new client that speaks tr's protocol to srv, started with tr.useTLS.
+func (tr transport) client(srv *Server) *http.Client {
+	switch tr.name {
+	case "h2c":
+		return h2cClient()
+	case "http1-tls":
+		return &http.Client{Transport: &http.Transport{TLSClientConfig: tlsClientConfig(srv)}}
+	}
+	return srv.Client() // HTTP/1.1 in plain text, HTTP/2 over TLS
+}
+
 // TestWriteTimeout checks that a stream whose client stopped reading ends when a write has
 // made no progress for WriteTimeout, on HTTP/1.1 and HTTP/2, in plain text and over TLS.
 func TestWriteTimeout(t *testing.T) {
 	const wt = 300 * time.Millisecond
-	for _, tc := range []struct {
-		name   string
-		useTLS bool
-	}{{"http1", false}, {"h2c", false}, {"http1-tls", true}, {"h2-tls", true}} {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
 			t.Parallel() // mostly waits for the timeout
 			ended := make(chan LogEntry, 1)
-			srv, err := Start("127.0.0.1:0", tc.useTLS, Config{WriteTimeout: wt, Log: func(e LogEntry) { ended <- e }})
+			srv, err := Start("127.0.0.1:0", tr.useTLS, Config{WriteTimeout: wt, Log: func(e LogEntry) { ended <- e }})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer srv.Close()
-			client := srv.Client() // HTTP/1.1 in plain text, HTTP/2 over TLS
-			switch tc.name {
-			case "h2c":
-				client = h2cClient()
-			case "http1-tls":
-				client = &http.Client{Transport: &http.Transport{TLSClientConfig: tlsClientConfig(srv)}}
-			}
+			client := tr.client(srv)
 			// HTTP/2 clients that take at most 64 KiB of the reply before it is read, as
 			// an HTTP/1.1 one holds what its socket's buffer does: the server stalls after
 			// a few frames, not after megabytes (which would take long with -race).
@@ -247,7 +258,7 @@ func TestWriteTimeout(t *testing.T) {
 			case e := <-ended:
 				// The whole reply is 65,540 frames; a client that stops reading takes far fewer.
 				if e.Frames == 0 || e.Frames >= 1<<16 || e.Duration < wt ||
-					e.Proto != map[bool]string{false: "HTTP/1.1", true: "HTTP/2.0"}[strings.HasPrefix(tc.name, "h2")] {
+					e.Proto != map[bool]string{false: "HTTP/1.1", true: "HTTP/2.0"}[strings.HasPrefix(tr.name, "h2")] {
 					t.Errorf("ended after %d frames and %v, %s", e.Frames, e.Duration, e.Proto)
 				}
 			case <-time.After(5 * time.Second):
@@ -322,29 +333,20 @@ func TestCloseWithStalledTLSClient(t *testing.T) {
 // stream in progress is not idle.
 func TestIdleTimeout(t *testing.T) {
 	const it = 150 * time.Millisecond
-	for _, tc := range []struct {
-		name   string
-		useTLS bool
-	}{{"http1", false}, {"h2c", false}, {"http1-tls", true}, {"h2", true}} {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
 			t.Parallel() // an HTTP/2 server waits a second for the client after its GOAWAY
-			srv, err := Start("127.0.0.1:0", tc.useTLS, Config{IdleTimeout: it})
+			srv, err := Start("127.0.0.1:0", tr.useTLS, Config{IdleTimeout: it})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer srv.Close()
-			c := srv.Client() // HTTP/1.1 in plain text, HTTP/2 over TLS
-			switch tc.name {
-			case "h2c":
-				c = h2cClient()
-			case "http1-tls":
-				c = &http.Client{Transport: &http.Transport{TLSClientConfig: tlsClientConfig(srv)}}
-			}
+			c := tr.client(srv)
 			defer c.CloseIdleConnections()
 			// A stream that lasts nearly three idle timeouts completes.
 			resp := post(t, c, srv.URL, claude, "converse-stream", converseBody("a b c d e f g h i [[mock chunk-delay=70ms]]"))
 			evs, complete, err := readStream(t, resp)
-			if err != nil || !complete || len(evs) != 7 || resp.ProtoMajor != map[bool]int{false: 1, true: 2}[strings.HasPrefix(tc.name, "h2")] {
+			if err != nil || !complete || len(evs) != 7 || resp.ProtoMajor != map[bool]int{false: 1, true: 2}[strings.HasPrefix(tr.name, "h2")] {
 				t.Errorf("slow stream: %d events, complete %v, %v, %s", len(evs), complete, err, resp.Proto)
 			}
 			if open := srv.openConns(); open != 1 {

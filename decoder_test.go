@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -348,6 +349,90 @@ func TestDecodeOverwrites(t *testing.T) {
 	if v, _ := f1.Header("k"); v.String() != "first" || string(f1.Payload) != "AAAA" {
 		t.Errorf("f1 changed by decoding f2: %v %q", v, f1.Payload)
 	}
+}
+
+// TestDecodedFramesStayValid checks the lifetime contract when a Frame aliases the read
+// buffer: whatever order Frames are decoded into, through compaction, large frames and Reset,
+// every Frame keeps the frame last decoded into it until it is decoded into again.
+func TestDecodedFramesStayValid(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var stream []byte
+	var want []*Frame
+	for i := range 600 {
+		f := &Frame{Payload: make([]byte, rng.IntN(400))}
+		for j := range f.Payload {
+			f.Payload[j] = byte(i + j)
+		}
+		switch i % 4 {
+		case 0: // a repeated block
+			f.Headers = []Header{{":event-type", StringValue("chunk")}}
+		case 1: // values that change
+			f.Headers = []Header{{":date", TimestampValue(time.UnixMilli(int64(i)))}, {"sig", BytesValue([]byte{byte(i), byte(i >> 8), 1, 2})}}
+		case 2:
+			f.Headers = []Header{{"id", StringValue(strings.Repeat("x", i%7) + string(rune('a'+i%26)))}}
+		}
+		if i%97 == 50 {
+			f.Payload = bytes.Repeat([]byte{byte(i)}, readBufLen+rng.IntN(5000))
+		}
+		var err error
+		if stream, err = f.AppendBinary(stream); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, f)
+	}
+	// The first round stops halfway, with a Frame aliasing the read buffer; after Reset the
+	// stream starts again with a frame in front, so that no byte lands where it was.
+	lead := &Frame{Payload: []byte("after Reset")}
+	streams := [2][]byte{stream, append(must(lead.AppendBinary(nil)), stream...)}
+	wants := [2][]*Frame{want[:len(want)/2], append([]*Frame{lead}, want...)}
+	readers := map[string]func(b []byte) io.Reader{
+		"whole":         func(b []byte) io.Reader { return bytes.NewReader(b) },
+		"half":          func(b []byte) io.Reader { return iotest.HalfReader(bytes.NewReader(b)) },
+		"1460 segments": func(b []byte) io.Reader { return &segmentReader{data: b, seg: 1460} },
+	}
+	orders := map[string]func(round, i int) int{
+		"one Frame":           func(int, int) int { return 0 },
+		"another after Reset": func(round, _ int) int { return round },
+		"two in turn":         func(_, i int) int { return i % 2 },
+		"three":               func(_, i int) int { return i % 3 },
+		"random":              func(int, int) int { return rng.IntN(4) },
+	}
+	for rname, newReader := range readers {
+		for oname, order := range orders {
+			d := NewDecoder(newReader(streams[0]))
+			var frames [4]Frame
+			var holds [4]*Frame // the frame each Frame must still hold
+			for round := range 2 {
+				for i, w := range wants[round] {
+					k := order(round, i)
+					if err := d.Decode(&frames[k]); err != nil {
+						t.Fatalf("%s, %s: round %d frame %d: %v", rname, oname, round, i, err)
+					}
+					holds[k] = w
+					for j := range frames {
+						if holds[j] == nil {
+							continue
+						}
+						if diff := cmp.Diff(holds[j], &frames[j], frameCmp); diff != "" {
+							t.Fatalf("%s, %s: round %d, after frame %d into Frame %d, Frame %d changed (-want +got):\n%s", rname, oname, round, i, k, j, diff)
+						}
+					}
+				}
+				if round == 0 {
+					d.Reset(newReader(streams[1]))
+				} else if err := d.Decode(new(Frame)); err != io.EOF {
+					t.Fatalf("%s, %s: end: %v", rname, oname, err)
+				}
+			}
+		}
+	}
+}
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 // TestLargeFrameAfterLarger decodes a large frame into a Frame whose storage is already larger

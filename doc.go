@@ -63,7 +63,9 @@
 //
 // Decoding into a [Frame] reuses its storage: Headers, Payload and the byte and string header
 // values stay valid until the same Frame is decoded into again. [DecodeFrame] makes them alias
-// its input instead. Header names are ordinary strings, interned per Frame so that a stream
+// its input instead. A [Decoder] avoids a copy by letting one Frame at a time alias its read
+// buffer, which it then does not overwrite until that Frame is decoded into again; this does
+// not change the lifetimes above. Header names are ordinary strings, interned per Frame so that a stream
 // whose names repeat builds no new strings; they stay valid for ever. [Frame.Clone] copies.
 //
 // # Limits

@@ -141,6 +141,28 @@ func FuzzStreaming(f *testing.F) {
 		if errors.As(err, &de) && de.Offset != int64(len(data)-len(rest)) {
 			t.Fatalf("error offset %d, want %d", de.Offset, len(data)-len(rest))
 		}
+		// Decoding into two Frames in an order the sizes choose, each keeps its frame until it is
+		// decoded into again, whichever of them aliases the read buffer.
+		d = NewDecoder(&chunkReader{data: data, sizes: sizes})
+		var frames [2]Frame
+		var held [2]*Frame
+		for i := range want {
+			k := 0
+			if len(sizes) > 0 {
+				k = int(sizes[i%len(sizes)] >> 7)
+			}
+			if err := d.Decode(&frames[k]); err != nil {
+				t.Fatalf("frame %d into Frame %d: %v", i, k, err)
+			}
+			held[k] = want[i]
+			for j := range frames {
+				if held[j] != nil {
+					if diff := cmp.Diff(held[j], &frames[j], frameCmp); diff != "" {
+						t.Fatalf("after frame %d into Frame %d, Frame %d changed (-want +got):\n%s", i, k, j, diff)
+					}
+				}
+			}
+		}
 		// ScanFrames stops at the same frame, with the same kind of error.
 		s := bufio.NewScanner(bytes.NewReader(data))
 		s.Buffer(nil, DefaultMaxFrameLen)

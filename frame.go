@@ -238,122 +238,141 @@ func (f *Frame) finish(frame []byte, hlen int, pcrc uint32, lim *limits) *Error 
 // last one parsed, so that it is not compared again.
 func (f *Frame) parse(frame []byte, hlen int, lim *limits, mayRepeat bool) *Error {
 	end := preludeLen + hlen
-	if err := f.parseHeaders(frame[preludeLen:end], lim, mayRepeat); err != nil {
-		f.reset()
-		return err
+	payload := frame[end : len(frame)-crcLen : len(frame)-crcLen]
+	if hlen > 0 {
+		t := f.intern
+		if t == nil {
+			t = new(interner)
+			f.intern = t
+		}
+		// The bytes after the block in win (the payload and the message CRC) are never part
+		// of a header, but parseValues may load them and mask them away.
+		win := frame[preludeLen:]
+		block := win[:hlen:hlen]
+		switch {
+		case mayRepeat && t.repeats(block, lim):
+			f.reuseHeaders(block)
+		case t.layoutN > 0 && t.layoutN <= lim.maxHeaders && f.parseValues(win, hlen, lim):
+			t.keep(f.Headers, block, lim)
+		default:
+			if err := f.parseHeaderBlock(block, lim); err != nil {
+				f.reset()
+				return err
+			}
+		}
 	}
-	f.Payload = frame[end : len(frame)-crcLen : len(frame)-crcLen]
+	f.Payload = payload
 	return nil
 }
 
-func (f *Frame) parseHeaders(block []byte, lim *limits, mayRepeat bool) *Error {
-	if len(block) == 0 {
-		return nil
-	}
-	if f.intern == nil {
-		f.intern = new(interner)
-	}
+// parseValues parses the header block win[:hlen] whose names and types are those of the last
+// block parsed without error (the layout), as in most streams even when the values change
+// with every frame. The names were validated and checked for duplicates then, so only the
+// values are read. It reports false, with f.Headers unchanged, as soon as the block departs
+// from the layout or a value does not fit, leaving the block to parseHeaderBlock.
+//
+// A header with room enough after it in win (its entry's reach: the rest of the frame counts)
+// is read with a fixed number of loads: three masked words for its name and type, one or two
+// for its value. The bytes these loads take beyond the header are masked away or not used, and
+// a header that runs past the block shows at the end, as an offset past hlen.
+func (f *Frame) parseValues(win []byte, hlen int, lim *limits) bool {
 	t := f.intern
-	if mayRepeat && t.repeats(block, lim) {
-		f.reuseHeaders(block)
-		return nil
-	}
-	if t.layoutN > 0 && t.layoutN <= lim.maxHeaders && f.parseValues(block, lim) {
-		t.keep(f.Headers, block, lim)
-		return nil
-	}
-	return f.parseHeaderBlock(block, lim)
-}
-
-// parseValues parses a header block whose names and types are those of the last block parsed
-// without error (the layout), as in most streams even when the values change with every
-// frame. The names were validated and checked for duplicates then, so only the values are
-// read. It reports false, with f.Headers unchanged, as soon as the block departs from the
-// layout or a value does not fit, leaving the block to parseHeaderBlock.
-func (f *Frame) parseValues(block []byte, lim *limits) bool {
-	t := f.intern
-	n := t.layoutN
+	layout := t.layout[:t.layoutN]
+	offs := t.offs[:len(layout)]
 	hs := f.Headers
-	if cap(hs) < n {
-		hs = make([]Header, n)
+	if cap(hs) < len(layout) {
+		hs = make([]Header, len(layout))
 	}
-	hs = hs[:n]
+	hs = hs[:len(layout)]
+	block := win[:hlen:hlen]
 	off := 0
-	for i := range hs {
-		e := &t.layout[i]
-		if n := e.n; n <= 16 && off+16 <= len(block) {
-			// A name of up to 14 bytes away from the block's end, inline: two loads.
-			if binary.LittleEndian.Uint64(block[off:])&e.mask != e.first || n > 8 && binary.LittleEndian.Uint64(block[off+n-8:]) != e.last {
-				return false
-			}
-		} else if !e.at(block, off) {
-			return false
-		}
-		name, typ := e.name, e.typ
-		off += 2 + len(name)
+	for i := range layout {
+		e := &layout[i]
 		var (
 			num, lo uint64
 			b       []byte
 			str     string
 		)
-		switch typ {
-		case TypeBoolTrue, TypeBoolFalse:
-		case TypeByte:
-			if off+1 > len(block) {
+		if e.reach <= len(win)-off {
+			w := win[off : off+24]
+			if (binary.LittleEndian.Uint64(w[0:])^e.w[0])&e.m[0]|
+				(binary.LittleEndian.Uint64(w[8:])^e.w[1])&e.m[1]|
+				(binary.LittleEndian.Uint64(w[16:])^e.w[2])&e.m[2] != 0 {
 				return false
 			}
-			num = uint64(int8(block[off]))
-			off++
-		case TypeInt16:
-			if off+2 > len(block) {
-				return false
-			}
-			num = uint64(int16(binary.BigEndian.Uint16(block[off:])))
-			off += 2
-		case TypeInt32:
-			if off+4 > len(block) {
-				return false
-			}
-			num = uint64(int32(binary.BigEndian.Uint32(block[off:])))
-			off += 4
-		case TypeInt64, TypeTimestamp:
-			if off+8 > len(block) {
-				return false
-			}
-			num = binary.BigEndian.Uint64(block[off:])
-			off += 8
-		case TypeUUID:
-			if off+16 > len(block) {
-				return false
-			}
-			num = binary.BigEndian.Uint64(block[off:])
-			lo = binary.BigEndian.Uint64(block[off+8:])
-			off += 16
-		default: // TypeBytes, TypeString
-			if off+2 > len(block) {
-				return false
-			}
-			l := int(binary.BigEndian.Uint16(block[off:]))
-			off += 2
-			if off+l > len(block) {
-				return false
-			}
-			b = block[off : off+l : off+l]
-			if i < len(t.offs) {
-				t.offs[i] = off
-			}
-			off += l
-			if typ == TypeString {
-				if lim.utf8 && !utf8.Valid(b) {
+			v := win[off+e.n : off+e.n+16]
+			switch e.kind {
+			case kindNone:
+				off += e.n
+			case kindInt:
+				num = uint64(int64(binary.BigEndian.Uint64(v[0:])) >> e.shift)
+				off += e.step
+			case kindUUID:
+				num = binary.BigEndian.Uint64(v[0:])
+				lo = binary.BigEndian.Uint64(v[8:])
+				off += e.step
+			default: // kindBytes
+				off += e.n + 2
+				l := int(binary.BigEndian.Uint16(v[0:]))
+				if off+l > len(block) {
 					return false
 				}
-				str = t.stringValue(i, b)
+				b = block[off : off+l : off+l]
+				offs[i] = off
+				off += l
 			}
+		} else {
+			// Near the end of the frame: byte by byte, each read checked.
+			if !e.at(block, off) {
+				return false
+			}
+			off += e.n
+			if k := e.kind; k != kindBytes {
+				if off+e.step-e.n > len(block) {
+					return false
+				}
+				switch k {
+				case kindInt:
+					switch e.step - e.n {
+					case 1:
+						num = uint64(int8(block[off]))
+					case 2:
+						num = uint64(int16(binary.BigEndian.Uint16(block[off:])))
+					case 4:
+						num = uint64(int32(binary.BigEndian.Uint32(block[off:])))
+					default:
+						num = binary.BigEndian.Uint64(block[off:])
+					}
+				case kindUUID:
+					num = binary.BigEndian.Uint64(block[off:])
+					lo = binary.BigEndian.Uint64(block[off+8:])
+				}
+				off += e.step - e.n
+			} else {
+				if off+2 > len(block) {
+					return false
+				}
+				l := int(binary.BigEndian.Uint16(block[off:]))
+				off += 2
+				if off+l > len(block) {
+					return false
+				}
+				b = block[off : off+l : off+l]
+				offs[i] = off
+				off += l
+			}
+		}
+		typ := e.typ
+		if typ == TypeString {
+			if lim.utf8 && !utf8.Valid(b) {
+				return false
+			}
+			str = t.stringValue(i, b)
 		}
 		// Field by field: a Value built whole and then copied is read back in wide loads
 		// that stall on its narrow type stores.
 		h := &hs[i]
-		h.Name = name
+		h.Name = e.name
 		h.Value.s, h.Value.b, h.Value.num, h.Value.lo = str, b, int64(num), lo
 		h.Value.typ, h.Value.set = typ, true
 	}
@@ -519,9 +538,14 @@ func (t *interner) kept() bool { return t.misses <= 2 || t.misses%16 == 0 }
 // keep changing it records only one in 16: the copies would cost more than the rare repeat
 // they catch, and reusing an older block is as correct as reusing the last one.
 func (t *interner) keep(hs []Header, block []byte, lim *limits) {
-	if t.misses++; !t.kept() {
-		return
+	t.misses++
+	if t.misses <= 2 || t.misses%16 == 0 { // t.kept(), spelled out so that keep inlines
+		t.keepBlock(hs, block, lim)
 	}
+}
+
+// keepBlock is keep's copy, out of line so that keep inlines.
+func (t *interner) keepBlock(hs []Header, block []byte, lim *limits) {
 	t.lastN = 0
 	if len(hs) > len(t.last) || len(block) > maxRecentBlock {
 		return

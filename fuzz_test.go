@@ -330,24 +330,36 @@ func FuzzValidCRC(f *testing.F) {
 // the last one reuses its parsed headers; a block with the last block's names and types has
 // only its values parsed) and with every block through the general parser. Frame i+1 is
 // frame i with the byte at muts[2i] (modulo the block's length) set to muts[2i+1], so that
-// mostly the values change, sometimes a name, a type or a length; both CRCs are valid. The
-// two decodes must give the same frames and the same errors.
+// mostly the values change, sometimes a name, a type or a length; both CRCs are valid. Frame
+// i's payload is pads[i] bytes (cycling; 1 byte if pads is empty) of the block repeated, so
+// that the fast path's loads past the block meet bytes that look like headers, and headers
+// near the frame's end take its careful path. The two decodes must give the same frames and
+// the same errors.
 func FuzzHeaderPaths(f *testing.F) {
 	all, allBytes := allTypesFrame()
 	block := allBytes[12 : len(allBytes)-4-len(all.Payload)]
 	signed := hdr(":date", 8, "\x00\x00\x01\x9a\x00\x00\x00\x00") + hdr(":chunk-signature", 6, str(strings.Repeat("s", 32)))
-	f.Add(block, []byte{9, 1, 9, 2, 20, 7, 0, 0, 60, 61, 200, 3}, false)
-	f.Add(block, []byte{1, 2, 200, 0, 3, 3, 30, 0x80, 60, 0xff}, true)
-	f.Add([]byte(signed), []byte{10, 1, 10, 2, 30, 5, 11, 7, 12, 12}, false)
-	f.Add([]byte(hdr(":event-type", 7, str("chunk"))+hdr(":event-type", 7, str("other"))), []byte{2, 'x', 2, 'e'}, false)
-	f.Fuzz(func(t *testing.T, block, muts []byte, validate bool) {
-		if len(block) == 0 || len(block) > 4096 || len(muts) > 256 {
+	f.Add(block, []byte{9, 1, 9, 2, 20, 7, 0, 0, 60, 61, 200, 3}, []byte{1}, false)
+	f.Add(block, []byte{1, 2, 200, 0, 3, 3, 30, 0x80, 60, 0xff}, []byte{40, 0, 7}, true)
+	f.Add([]byte(signed), []byte{10, 1, 10, 2, 30, 5, 11, 7, 12, 12}, []byte{0, 30, 2, 200}, false)
+	f.Add([]byte(hdr(":event-type", 7, str("chunk"))+hdr(":event-type", 7, str("other"))), []byte{2, 'x', 2, 'e'}, []byte{}, false)
+	// Names of 22 bytes (the longest the fast path matches in three words) and 30, whose last
+	// bytes change.
+	long := hdr("x-amzn-requestid-12345", 7, str("id")) + hdr("x-a-name-longer-than-22-bytes!", 5, "12345678") + hdr("z", 0, "")
+	f.Add([]byte(long), []byte{22, '6', 22, '5', 58, '?', 58, '!', 25, 6}, []byte{0, 64, 3}, false)
+	f.Fuzz(func(t *testing.T, block, muts, pads []byte, validate bool) {
+		if len(block) == 0 || len(block) > 4096 || len(muts) > 256 || len(pads) > 64 {
 			return
 		}
 		var stream []byte
 		b := bytes.Clone(block)
 		for i := 0; ; i += 2 {
-			stream = append(stream, rawFrame(string(b), "p")...)
+			pad := 1
+			if len(pads) > 0 {
+				pad = int(pads[i/2%len(pads)])
+			}
+			payload := bytes.Repeat(b, pad/len(b)+1)[:pad]
+			stream = append(stream, rawFrame(string(b), string(payload))...)
 			if i+1 >= len(muts) {
 				break
 			}

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
+	"math"
 	"math/bits"
 	"strconv"
 	"time"
@@ -389,17 +390,32 @@ type interner struct {
 const internSlots = 512
 
 // A layoutEntry is the name and type of one header of a layout, with words of their
-// encoding (name length, name, type byte), so that a header up to 22 bytes long matches with
-// at most three loads.
+// encoding (name length, name, type byte), so that a header up to 24 bytes long matches with
+// three masked loads, and what parseValues needs to read its value without a switch on types.
 type layoutEntry struct {
 	name  string
 	typ   HeaderType
-	n     int    // the encoding's length: 2 + len(name)
-	first uint64 // its first 8 bytes, little-endian (fewer when n < 8, the rest zero)
-	mask  uint64 // which bytes of first are the encoding's
-	mid   uint64 // bytes 8..15, when n > 16
-	last  uint64 // the last 8 bytes, when n > 8
+	kind  valueKind
+	shift uint8     // kindInt: 64 - 8 * the value's length, to sign-extend a big-endian word
+	n     int       // the encoding's length: 2 + len(name)
+	step  int       // n plus the value's length, for fixed-length types
+	reach int       // bytes parseValues loads from the header's start (math.MaxInt: none)
+	w, m  [3]uint64 // the encoding's first 24 bytes, little-endian, and which bytes count
+	first uint64    // its first 8 bytes, little-endian (fewer when n < 8, the rest zero)
+	mask  uint64    // which bytes of first are the encoding's
+	mid   uint64    // bytes 8..15, when n > 16
+	last  uint64    // the last 8 bytes, when n > 8
 }
+
+// valueKind sorts header types by how parseValues reads their values.
+type valueKind uint8
+
+const (
+	kindNone  valueKind = iota // the two bools: no value bytes
+	kindInt                    // byte, int16, int32, int64 and timestamp: a signed big-endian number
+	kindUUID                   // two big-endian words
+	kindBytes                  // byte arrays and strings: u16 length, then the bytes
+)
 
 func (e *layoutEntry) set(name string, typ HeaderType) {
 	e.name, e.typ, e.n = name, typ, 2+len(name)
@@ -428,6 +444,27 @@ func (e *layoutEntry) set(name string, typ HeaderType) {
 	}
 	if e.n > 8 {
 		e.last = word(e.n - 8)
+	}
+	e.w, e.m = [3]uint64{}, [3]uint64{}
+	for j := range min(24, e.n) {
+		e.w[j/8] |= uint64(key(j)) << (8 * (j % 8))
+		e.m[j/8] |= 0xff << (8 * (j % 8))
+	}
+	vlen := valueLen[typ]
+	switch {
+	case typ == TypeUUID:
+		e.kind = kindUUID
+	case vlen < 0:
+		e.kind, vlen = kindBytes, 0
+	case vlen == 0:
+		e.kind = kindNone
+	default:
+		e.kind, e.shift = kindInt, uint8(64-8*vlen)
+	}
+	e.step = e.n + vlen
+	e.reach = math.MaxInt
+	if e.n <= 24 {
+		e.reach = max(24, e.n+16)
 	}
 }
 

@@ -14,23 +14,28 @@ import (
 // The paths (BenchmarkPreludeCRC and BenchmarkMessageCRC in crc_test.go; times are the
 // minimum and median of 10 runs alternating with the previous version's binary on a shared
 // 2-core AMD EPYC (Zen 3: AVX2, PCLMULQDQ, VPCLMULQDQ) with Go 1.26, `go test -c` then
-// `-test.bench MessageCRC -test.benchtime 0.3s -test.count 1` ten times each):
-//   - The prelude CRC covers 8 bytes, where hash/crc32 goes a byte at a time: 13 ns. One
-//     slicing-by-8 step (crcPreludeWords) takes 3.3 ns, less than the assembly below takes
-//     on its shortest input (16 bytes: 10.5 ns).
-//   - On amd64, crcUpdate runs crcCLMUL (crc_amd64.s) on inputs of 16 bytes or more: carry-less
-//     multiplication folds every 16-byte block directly to the end of the input, so the blocks
-//     do not wait for each other, and the last 1-16 bytes are a masked block, not a byte loop.
-//     On this CPU the multiplications' throughput, not their latency, bounds it, so where
-//     CPUID reports AVX2 and VPCLMULQDQ, 32-byte registers fold two blocks per instruction.
-//     Minimum (median) ns, hash/crc32 against crcUpdate: 60 bytes 40 (54) against 13.6 (19);
-//     150 bytes 39.5 (47) against 17.3 (24); 254 bytes 70 (80) against 21 (28); 4187 bytes
-//     365 (480) against 173 (212); 1 MiB 85 (95) us against 43.5 (47) us. The 128-bit path
-//     alone (impl=clmul): 13.6, 20.5, 29.5, 333 ns and 84 us.
+// `-test.bench 'MessageCRC|PreludeCRC' -test.benchtime 0.1s` ten times each):
+//   - The prelude CRC covers 8 bytes, where hash/crc32 goes a byte at a time: 14.6 (15.7) ns.
+//     On amd64 with PCLMULQDQ, crcPreludeWords multiplies without tables (crc_amd64.go,
+//     Prelude): 4.1 (4.2) ns. Elsewhere, one slicing-by-8 step over 8 KiB of tables
+//     (crcPreludeTables): 6.4 (6.7) ns here.
+//   - On amd64, crcUpdate runs crc_amd64.s on inputs of 16 bytes or more: carry-less
+//     multiplication folds every 16-byte block directly to 4 bytes past the end of the input,
+//     so the blocks do not wait for each other and their sum needs one Barrett step, and the
+//     last 1-16 bytes are a masked block, not a byte loop. On this CPU the multiplications'
+//     throughput, not their latency, bounds long inputs, so where CPUID reports AVX2 and
+//     VPCLMULQDQ, 32-byte registers fold two blocks per instruction. Minimum (median) ns,
+//     hash/crc32 against crcUpdate: 60 bytes 38.5 (41.9) against 12.6 (13.1); 150 bytes 38.6
+//     (39.5) against 16 (16.5); 254 bytes 65 (68) against 17.5 (17.8); 4187 bytes 360 (378)
+//     against 168 (172); 1 MiB 83 (86) us against 41.2 (42.4) us. The 128-bit path alone
+//     (impl=clmul): 12.5, 17.6, 24.8, 329 ns and 83 us. The previous version, which folded
+//     to the end of the input and then reduced the 128-bit sum with four more products before
+//     the Barrett step, and which was called through a Go function: 13.3 (14.1), 16.5 (17.2)
+//     and 19.9 (20.3) ns for 60, 150 and 254 bytes; at 16 bytes both take about 11 ns.
 //   - Elsewhere (and with the purego build tag, or on a CPU without PCLMULQDQ and SSE4.1),
 //     crcGeneric leaves hash/crc32 the 16-byte blocks and finishes the last 0-15 bytes with
 //     slicing steps of independent lookups, where hash/crc32 goes a byte at a time, each byte
-//     waiting for the last: 254 bytes in 52 ns against 70. hash/crc32 against
+//     waiting for the last: 254 bytes in 49 ns against 65. hash/crc32 against
 //     github.com/klauspost/crc32 v1.3.0, measured earlier: equal within noise or the standard
 //     library faster, so the fallback needs no dependency.
 //
@@ -38,10 +43,14 @@ import (
 // CPU ns per frame, median of 10, previous version against this one): decode signed 115
 // against 102, Bedrock 100 against 76, all types changing 222 against 181, 4 KiB 594 against
 // 392, 1 MiB 123 us against 81 us; encode signed 117 against 80, Bedrock 94 against 75, 4 KiB
-// 457 against 278, 1 MiB 129 us against 81 us. The message CRC of a signed frame's 223 bytes
-// costs about 20 ns of its decode (BenchmarkMessageCRC at 254 bytes: 21 ns); its 20
-// multiplications alone would take about 13 ns, since this CPU starts one every two cycles,
-// as the 4187-byte time shows (262 of them in 173 ns).
+// 457 against 278, 1 MiB 129 us against 81 us. The single Barrett step, the prelude without
+// tables and the dispatch in assembly then took, in three runs of 12 alternating rounds
+// (`-test.bench '^Benchmark(Decode|DecodeFrame|Encode)$'`, the first without Encode; CPU ns
+// per frame, median), 3.6% to 4.7% off the geometric mean of the shapes, with no shape
+// significantly slower; in the first, decode Bedrock from 76.4 to 72.6, 64 B from 60.1 to
+// 56.9, all types changing from 172 to 163 and signed from 88.8 to 81.3 (p <= 0.045 each).
+// The message CRC of a signed frame's 223 bytes is about 18 ns of its decode
+// (BenchmarkMessageCRC at 254 bytes: 17.5 ns).
 
 // crcTables are the slicing-by-8 tables for the IEEE polynomial: crcTables[0] is the classic
 // byte-wise table and crcTables[k][i] is the CRC of byte i followed by k zero bytes.
@@ -57,10 +66,9 @@ var crcTables = func() (t [8][256]uint32) {
 	return t
 }()
 
-// crcPreludeWords returns the CRC-32 of the prelude's first 8 bytes, total_length and
-// headers_length (big-endian), from their values, in one slicing-by-8 step: callers have
-// the values, and need not read the bytes (back).
-func crcPreludeWords(total, hlen uint32) uint32 {
+// crcPreludeTables is crcPreludeWords (see crc_amd64.go and crc_other.go) in one slicing-by-8
+// step.
+func crcPreludeTables(total, hlen uint32) uint32 {
 	t := &crcTables
 	c := ^bits.ReverseBytes32(total)
 	return ^(t[0][hlen&0xff] ^ t[1][hlen>>8&0xff] ^ t[2][hlen>>16&0xff] ^ t[3][hlen>>24] ^
@@ -76,14 +84,6 @@ func sealFrame(frame []byte) {
 	binary.BigEndian.PutUint32(frame[8:], pcrc)
 	end := len(frame) - crcLen
 	binary.BigEndian.PutUint32(frame[end:], crcUpdate(pcrc, frame[8:end]))
-}
-
-// crcUpdate continues crc over p.
-func crcUpdate(crc uint32, p []byte) uint32 {
-	if useCLMUL && len(p) >= 16 {
-		return crcCLMUL(crc, p, useVPCLMUL)
-	}
-	return crcGeneric(crc, p)
 }
 
 // crcGeneric continues crc over p: hash/crc32 for the 16-byte blocks of a long enough p, and

@@ -47,6 +47,41 @@ TEXT ·cpuCLMUL(SB), NOSPLIT, $0-2
 done:
 	RET
 
+// BARRETT returns, in AX, R mod P for the polynomial R of degree at most 95 whose terms x^32 and
+// up, A = floor(R / x^32), are in the first 8 bytes of X2 and whose terms below x^32 are in its
+// third word (see Reduction in crc_amd64.go), after the final inversion: the quotient
+// Q = A + floor(A*mu' / x^64) (A*mu' shifted by one bit to where Q's operand reads it), then
+// R's terms below x^32 plus Q*P's. X0 and X1 are clobbered.
+#define BARRETT \
+	MOVOU     ·crcBarrett(SB), X1; \
+	MOVO      X2, X0;              \
+	PCLMULQDQ $0x00, X1, X0;       \
+	PSLLQ     $1, X0;              \
+	PXOR      X2, X0;              \
+	PCLMULQDQ $0x10, X1, X0;       \
+	PXOR      X2, X0;              \
+	PEXTRD    $2, X0, AX;          \
+	NOTL      AX
+
+// func crcPreludeWords(total, hlen uint32) uint32
+TEXT ·crcPreludeWords(SB), NOSPLIT, $0-12
+	CMPB   ·useCLMUL(SB), $0
+	JEQ    tables
+	MOVL   total+0(FP), AX
+	MOVL   hlen+4(FP), BX
+	BSWAPL AX
+	BSWAPL BX
+	NOTL   AX               // the register's initial value, added to the first 4 bytes
+	SHLQ   $32, BX
+	ORQ    BX, AX
+	MOVQ   AX, X2           // R = M*x^32: A = M, no terms below x^32
+	BARRETT
+	MOVL   AX, ret+8(FP)
+	RET
+
+tables:
+	JMP ·crcPreludeTables(SB)
+
 // FOLD folds the block in V by the multipliers in K (its first 8 bytes by K's first, its last
 // by K's last) and adds the result to ACC; T is clobbered.
 #define FOLD(V, K, T, ACC) \
@@ -86,12 +121,16 @@ done:
 // must be at least 32, so that the first pair takes the register.
 #define AVXMIN 64
 
-// func crcCLMUL(crc uint32, p []byte, vpclmul bool) uint32
-TEXT ·crcCLMUL(SB), NOSPLIT, $0-44
+// func crcUpdate(crc uint32, p []byte) uint32
+TEXT ·crcUpdate(SB), NOSPLIT, $0-36
+	MOVQ p_len+16(FP), CX
+	CMPQ CX, $16
+	JB   generic
+	CMPB ·useCLMUL(SB), $0
+	JEQ  generic
 	MOVL crc+0(FP), AX
 	NOTL AX
 	MOVQ p_base+8(FP), SI
-	MOVQ p_len+16(FP), CX
 	LEAQ (SI)(CX*1), DI     // DI: end of input
 	MOVQ AX, X8             // X8: the register, to add to the first block (then 0)
 
@@ -106,16 +145,23 @@ TEXT ·crcCLMUL(SB), NOSPLIT, $0-44
 	MOVOU (R8)(DX*1), X0
 	PAND  X0, X13
 	SUBQ  DX, CX            // CX: bytes in blocks
-	JNZ   blocks
+	JNZ   tail
 	PXOR  X8, X13           // 16 bytes: the tail is the only block
-	JMP   reduce
 
-blocks:
+tail:
+	// The tail ends at the end of the input: it takes crcDist[4], as the Folding explains.
+	MOVOU     ·crcDist+(4*16)(SB), X5
+	MOVO      X13, X11
+	PCLMULQDQ $0x00, X5, X13
+	PCLMULQDQ $0x11, X5, X11
+	PXOR      X11, X13
+	TESTQ     CX, CX
+	JZ        reduce
+
 	// Blocks that end at most crcMaxDist bytes before the end of the input are folded there
 	// directly; before them, a loop folds accumulators forward.
-	MOVBLZX vpclmul+32(FP), R9
-	TESTL   R9, R9
-	JZ      sse
+	CMPB    ·useVPCLMUL(SB), $0
+	JEQ     sse
 	CMPQ    CX, $AVXMIN
 	JAE     avx
 
@@ -150,8 +196,8 @@ fold4:
 	MOVQ  DI, DX
 	SUBQ  SI, DX
 	SHLQ  $4, DX
-	LEAQ  ·crcDist(SB), R8
-	ADDQ  DX, R8            // R8: &crcDist[DI-SI]
+	LEAQ  ·crcDist+(4*16)(SB), R8
+	ADDQ  DX, R8            // R8: &crcDist[DI-SI+4]
 	MOVOU 0(R8), X5
 	MOVOU (16*16)(R8), X6
 	MOVOU (32*16)(R8), X7
@@ -168,8 +214,8 @@ singles:
 	MOVQ  DI, DX
 	SUBQ  SI, DX
 	SHLQ  $4, DX
-	LEAQ  ·crcDist(SB), R8
-	LEAQ  -256(R8)(DX*1), R8 // R8: &crcDist[DI-SI-16], for the block at SI
+	LEAQ  ·crcDist+(4*16)(SB), R8
+	LEAQ  -256(R8)(DX*1), R8 // R8: &crcDist[DI-SI-16+4], for the block at SI
 	MOVOU (SI), X1
 	PXOR  X8, X1
 
@@ -184,31 +230,15 @@ single:
 	JMP   single
 
 reduce:
-	// X13 holds the folded input X; W ≡ X*x^32 (mod P) from its four words, then Barrett.
-	MOVOU     ·crcReduce(SB), X1
-	MOVOU     ·crcReduce+16(SB), X2
-	MOVOU     ·crcBarrett(SB), X3
-	PMOVZXDQ  X13, X4       // d0, d1
-	PSRLDQ    $8, X13
-	PMOVZXDQ  X13, X5       // d2, d3
-	MOVO      X4, X6
-	MOVO      X5, X7
-	PCLMULQDQ $0x00, X1, X4
-	PCLMULQDQ $0x11, X1, X6
-	PCLMULQDQ $0x00, X2, X5
-	PCLMULQDQ $0x11, X2, X7
-	PXOR      X6, X4
-	PXOR      X7, X5
-	PXOR      X5, X4        // W, in the first 8 bytes
-	PMOVZXDQ  X4, X5        // floor(W / x^32)
-	PCLMULQDQ $0x00, X3, X5 // times mu: the quotient Q in the first 4 bytes
-	PMOVZXDQ  X5, X5
-	PCLMULQDQ $0x10, X3, X5 // Q*P
-	PXOR      X5, X4
-	PEXTRD    $1, X4, AX    // W - Q*P
-	NOTL      AX
-	MOVL      AX, ret+40(FP)
+	// X13 holds R ≡ M*x^32 (mod P), of degree at most 95.
+	MOVO   X13, X2
+	PSRLDQ $4, X2
+	BARRETT
+	MOVL   AX, ret+32(FP)
 	RET
+
+generic:
+	JMP ·crcGeneric(SB)
 
 avx:
 	// The same with 32-byte registers: pairs of blocks are folded to the end together.
@@ -244,8 +274,8 @@ fold4y:
 	MOVQ    DI, DX
 	SUBQ    SI, DX
 	SHLQ    $5, DX
-	LEAQ    ·crcPair(SB), R8
-	ADDQ    DX, R8          // R8: &crcPair[DI-SI]
+	LEAQ    ·crcPair+(4*32)(SB), R8
+	ADDQ    DX, R8          // R8: &crcPair[DI-SI+4]
 	VMOVDQU 0(R8), Y4
 	VMOVDQU (32*32)(R8), Y5
 	VMOVDQU (64*32)(R8), Y6
@@ -262,8 +292,8 @@ pairs:
 	MOVQ    DI, DX
 	SUBQ    SI, DX
 	SHLQ    $5, DX
-	LEAQ    ·crcPair(SB), R8
-	LEAQ    -1024(R8)(DX*1), R8 // R8: &crcPair[DI-SI-32], for the pair at SI
+	LEAQ    ·crcPair+(4*32)(SB), R8
+	LEAQ    -1024(R8)(DX*1), R8 // R8: &crcPair[DI-SI-32+4], for the pair at SI
 	MOVQ    CX, R12
 	ANDQ    $~31, R12
 	ADDQ    SI, R12

@@ -33,12 +33,12 @@ func clmul(a, b uint64) (hi, lo uint64) {
 // TestCRCConstants checks the constants of crc_amd64.s against hash/crc32 and the definitions.
 func TestCRCConstants(t *testing.T) {
 	fold := func(e int) uint64 { return bits.Reverse64(xPowByCRC(e - 1)) }
-	for d := 1; d <= crcMaxDist; d++ {
+	for d := 1; d < len(crcDist); d++ {
 		if want := [2]uint64{fold(8*d + 64), fold(8 * d)}; crcDist[d] != want {
 			t.Errorf("crcDist[%d] = %x, want %x", d, crcDist[d], want)
 		}
 	}
-	for d := 1; d+16 <= crcMaxDist; d++ {
+	for d := 1; d < len(crcPair); d++ {
 		if want := [4]uint64{fold(8*d + 192), fold(8*d + 128), fold(8*d + 64), fold(8 * d)}; crcPair[d] != want {
 			t.Errorf("crcPair[%d] = %x, want %x", d, crcPair[d], want)
 		}
@@ -46,18 +46,13 @@ func TestCRCConstants(t *testing.T) {
 	if want := [4]uint64{fold(1088), fold(1024), fold(1088), fold(1024)}; crcFold256 != want {
 		t.Errorf("crcFold256 = %x, want %x", crcFold256, want)
 	}
-	for i, e := range []int{128, 96, 64, 32} {
-		if want := bits.Reverse64(xPowByCRC(e) << 31); crcReduce[i] != want {
-			t.Errorf("crcReduce[%d] = %x, want %x", i, crcReduce[i], want)
-		}
-	}
-	// mu*P = x^64 + a remainder of degree below 32, mu of degree 32.
-	mu, p := bits.Reverse64(crcBarrett[0])>>31, bits.Reverse64(crcBarrett[1])>>31
+	// (x^64 + mu')*P = x^96 + a remainder of degree below 32.
+	mu, p := bits.Reverse64(crcBarrett[0]), bits.Reverse64(crcBarrett[1])>>31
 	if p != crcPoly {
 		t.Errorf("P = %x, want %x", p, uint64(crcPoly))
 	}
-	if hi, lo := clmul(mu, crcPoly); bits.Len64(mu) != 33 || hi != 1 || lo>>32 != 0 {
-		t.Errorf("mu = %x: mu*P = %x:%016x, want x^64 + less than x^32", mu, hi, lo)
+	if hi, lo := clmul(mu, crcPoly); hi^crcPoly != 1<<32 || lo>>32 != 0 {
+		t.Errorf("mu' = %x: (x^64 + mu')*P = %x:%016x, want x^96 + less than x^32", mu, hi^crcPoly, lo)
 	}
 	for i, b := range crcKeep {
 		if want := byte(0xff * (i / 16)); b != want {

@@ -11,21 +11,32 @@ import (
 	"github.com/framewire/eventstream/internal/framecrc"
 )
 
+// TestCRCPrelude compares crcPreludeWords with hash/crc32 on every path, on edge values and
+// random ones.
 func TestCRCPrelude(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 1))
-	var p [8]byte
-	for i := range 100000 {
-		if i < 256 {
-			p = [8]byte{byte(i), 0, 0, 0, 0, 0, 0, byte(i)}
-		} else {
-			for j := range p {
-				p[j] = byte(r.Uint32())
+	edges := []uint32{0, 1, 0x80, 0xff, 0x100, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff}
+	crcPaths(t, func(t *testing.T) {
+		check := func(total, hlen uint32) {
+			var p [8]byte
+			binary.BigEndian.PutUint32(p[:], total)
+			binary.BigEndian.PutUint32(p[4:], hlen)
+			if got, want := crcPreludeWords(total, hlen), crc32.ChecksumIEEE(p[:]); got != want {
+				t.Fatalf("crcPreludeWords(%#x, %#x) = %08x, want %08x", total, hlen, got, want)
 			}
 		}
-		if got, want := preludeCRC(p[:]), crc32.ChecksumIEEE(p[:]); got != want {
-			t.Fatalf("crcPreludeWords(% x) = %08x, want %08x", p, got, want)
+		for _, a := range edges {
+			for _, b := range edges {
+				check(a, b)
+			}
 		}
-	}
+		for i := range 64 {
+			check(1<<(i%32)*uint32(i/32), 1<<(i%32)*uint32(1-i/32)) // each bit alone
+		}
+		r := rand.New(rand.NewPCG(1, 1))
+		for range 100000 {
+			check(r.Uint32(), r.Uint32())
+		}
+	})
 }
 
 func TestCRCUpdateChains(t *testing.T) {
@@ -46,9 +57,12 @@ func preludeCRC(p []byte) uint32 {
 }
 
 // BenchmarkPreludeCRC compares the 8-byte prelude CRC of the standard library with
-// crcPreludeWords.
+// crcPreludeWords's paths: tables (one slicing-by-8 step) and crcPreludeWords (what the CPU
+// runs: carry-less multiplication where it has it).
 func BenchmarkPreludeCRC(b *testing.B) {
 	p := []byte("\x00\x00\x01\x0a\x00\x00\x00\x3c")
+	clmul := useCLMUL
+	defer func() { useCLMUL = clmul }()
 	var sink uint32
 	b.Run("impl=stdlib", func(b *testing.B) {
 		b.SetBytes(8)
@@ -56,12 +70,18 @@ func BenchmarkPreludeCRC(b *testing.B) {
 			sink += crc32.ChecksumIEEE(p)
 		}
 	})
-	b.Run("impl=slicing8", func(b *testing.B) {
-		b.SetBytes(8)
-		for b.Loop() {
-			sink += preludeCRC(p)
-		}
-	})
+	for _, impl := range []struct {
+		name  string
+		clmul bool
+	}{{"tables", false}, {"crcPreludeWords", clmul}} {
+		b.Run("impl="+impl.name, func(b *testing.B) {
+			useCLMUL = impl.clmul
+			b.SetBytes(8)
+			for b.Loop() {
+				sink += preludeCRC(p)
+			}
+		})
+	}
 	_ = sink
 }
 
@@ -169,7 +189,8 @@ func TestCRCUpdateAll(t *testing.T) {
 	})
 }
 
-// FuzzCRC compares crcUpdate with hash/crc32 on every path.
+// FuzzCRC compares crcUpdate, and crcPreludeWords on the first 8 bytes, with hash/crc32 on
+// every path.
 func FuzzCRC(f *testing.F) {
 	f.Add(uint32(0), []byte("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0"), uint8(3))
 	f.Add(uint32(0xffffffff), make([]byte, 300), uint8(0))
@@ -185,6 +206,11 @@ func FuzzCRC(f *testing.F) {
 			useCLMUL, useVPCLMUL = path[0], path[1]
 			if got := crcUpdate(seed, p); got != want {
 				t.Fatalf("clmul %v, vpclmul %v, %d bytes, seed %08x: %08x, want %08x", path[0], path[1], len(p), seed, got, want)
+			}
+			if len(p) >= 8 {
+				if got, want := preludeCRC(p), crc32.ChecksumIEEE(p[:8]); got != want {
+					t.Fatalf("clmul %v: prelude % x: %08x, want %08x", path[0], p[:8], got, want)
+				}
 			}
 		}
 	})

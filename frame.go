@@ -285,102 +285,121 @@ func (f *Frame) parseValues(win []byte, hlen int, lim *limits) bool {
 	}
 	hs = hs[:len(layout)]
 	block := win[:hlen:hlen]
-	off := 0
-	for i := range layout {
+	off, i := 0, 0
+	// Headers with room after them: no calls, so that the loop keeps its state in registers.
+	for ; i < len(layout); i++ {
 		e := &layout[i]
+		if e.reach > len(win)-off {
+			break
+		}
+		w := win[off : off+24]
+		if (binary.LittleEndian.Uint64(w[0:])^e.w[0])&e.m[0]|
+			(binary.LittleEndian.Uint64(w[8:])^e.w[1])&e.m[1]|
+			(binary.LittleEndian.Uint64(w[16:])^e.w[2])&e.m[2] != 0 {
+			return false
+		}
+		v := win[off+e.n : off+e.n+16]
 		var (
 			num, lo uint64
 			b       []byte
-			str     string
 		)
-		if e.reach <= len(win)-off {
-			w := win[off : off+24]
-			if (binary.LittleEndian.Uint64(w[0:])^e.w[0])&e.m[0]|
-				(binary.LittleEndian.Uint64(w[8:])^e.w[1])&e.m[1]|
-				(binary.LittleEndian.Uint64(w[16:])^e.w[2])&e.m[2] != 0 {
-				return false
-			}
-			v := win[off+e.n : off+e.n+16]
-			switch e.kind {
-			case kindNone:
-				off += e.n
-			case kindInt:
-				num = uint64(int64(binary.BigEndian.Uint64(v[0:])) >> e.shift)
-				off += e.step
-			case kindUUID:
-				num = binary.BigEndian.Uint64(v[0:])
-				lo = binary.BigEndian.Uint64(v[8:])
-				off += e.step
-			default: // kindBytes
-				off += e.n + 2
-				l := int(binary.BigEndian.Uint16(v[0:]))
-				if off+l > len(block) {
-					return false
-				}
-				b = block[off : off+l : off+l]
-				offs[i] = off
-				off += l
-			}
-		} else {
-			// Near the end of the frame: byte by byte, each read checked.
-			if !e.at(block, off) {
-				return false
-			}
+		switch e.kind {
+		case kindNone:
 			off += e.n
-			if k := e.kind; k != kindBytes {
-				if off+e.step-e.n > len(block) {
-					return false
-				}
-				switch k {
-				case kindInt:
-					switch e.step - e.n {
-					case 1:
-						num = uint64(int8(block[off]))
-					case 2:
-						num = uint64(int16(binary.BigEndian.Uint16(block[off:])))
-					case 4:
-						num = uint64(int32(binary.BigEndian.Uint32(block[off:])))
-					default:
-						num = binary.BigEndian.Uint64(block[off:])
-					}
-				case kindUUID:
-					num = binary.BigEndian.Uint64(block[off:])
-					lo = binary.BigEndian.Uint64(block[off+8:])
-				}
-				off += e.step - e.n
-			} else {
-				if off+2 > len(block) {
-					return false
-				}
-				l := int(binary.BigEndian.Uint16(block[off:]))
-				off += 2
-				if off+l > len(block) {
-					return false
-				}
-				b = block[off : off+l : off+l]
-				offs[i] = off
-				off += l
-			}
-		}
-		typ := e.typ
-		if typ == TypeString {
-			if lim.utf8 && !utf8.Valid(b) {
+		case kindInt:
+			num = uint64(int64(binary.BigEndian.Uint64(v[0:])) >> (e.shift & 63))
+			off += e.step
+		case kindUUID:
+			num = binary.BigEndian.Uint64(v[0:])
+			lo = binary.BigEndian.Uint64(v[8:])
+			off += e.step
+		default: // kindBytes
+			off += e.n + 2
+			l := int(binary.BigEndian.Uint16(v[0:]))
+			if off+l > len(block) {
 				return false
 			}
-			str = t.stringValue(i, b)
+			b = block[off : off+l : off+l]
+			offs[i] = off
+			off += l
 		}
-		// Field by field: a Value built whole and then copied is read back in wide loads
-		// that stall on its narrow type stores.
-		h := &hs[i]
-		h.Name = e.name
-		h.Value.s, h.Value.b, h.Value.num, h.Value.lo = str, b, int64(num), lo
-		h.Value.typ, h.Value.set = typ, true
+		hs[i].setValue(e, b, num, lo)
+	}
+	// Headers near the end of the frame, and names too long for three words.
+	for ; i < len(layout); i++ {
+		e := &layout[i]
+		num, lo, b, next, ok := e.read(block, off)
+		if !ok {
+			return false
+		}
+		offs[i] = next - len(b)
+		off = next
+		hs[i].setValue(e, b, num, lo)
 	}
 	if off != len(block) {
 		return false
 	}
+	if t.layoutStrings {
+		for i := range layout {
+			if v := &hs[i].Value; v.typ == TypeString {
+				if lim.utf8 && !utf8.Valid(v.b) {
+					return false
+				}
+				v.s = t.stringValue(i, v.b)
+			}
+		}
+	}
 	f.Headers = hs
 	return true
+}
+
+// setValue sets h to the header of layout entry e with value bytes b or number num, lo; the
+// string of a string value is left empty.
+func (h *Header) setValue(e *layoutEntry, b []byte, num, lo uint64) {
+	// Field by field: a Value built whole and then copied is read back in wide loads that
+	// stall on its narrow type stores.
+	h.Name = e.name
+	h.Value.s, h.Value.b, h.Value.num, h.Value.lo = "", b, int64(num), lo
+	h.Value.typ, h.Value.set = e.typ, true
+}
+
+// read reads the header at off in block, which has e's name and type, as parseValues does but
+// checking each read against the block's end: for headers near the end of the frame, and
+// names too long for the fast path. It returns the value and the offset of the next header.
+func (e *layoutEntry) read(block []byte, off int) (num, lo uint64, b []byte, next int, ok bool) {
+	if !e.at(block, off) {
+		return 0, 0, nil, 0, false
+	}
+	off += e.n
+	if e.kind == kindBytes {
+		if off+2 > len(block) {
+			return 0, 0, nil, 0, false
+		}
+		l := int(binary.BigEndian.Uint16(block[off:]))
+		off += 2
+		if off+l > len(block) {
+			return 0, 0, nil, 0, false
+		}
+		return 0, 0, block[off : off+l : off+l], off + l, true
+	}
+	next = off + e.step - e.n
+	if next > len(block) {
+		return 0, 0, nil, 0, false
+	}
+	switch v := block[off:next]; len(v) {
+	case 1:
+		num = uint64(int8(v[0]))
+	case 2:
+		num = uint64(int16(binary.BigEndian.Uint16(v)))
+	case 4:
+		num = uint64(int32(binary.BigEndian.Uint32(v)))
+	case 8:
+		num = binary.BigEndian.Uint64(v)
+	case 16:
+		num = binary.BigEndian.Uint64(v)
+		lo = binary.BigEndian.Uint64(v[8:])
+	}
+	return num, lo, nil, next, true
 }
 
 // stringValue returns the interned string of the string value b of header i, or "" when the
@@ -518,10 +537,11 @@ func (f *Frame) parseHeaderBlock(block []byte, lim *limits) *Error {
 	if err := checkDuplicates(hs, t); err != nil {
 		return err
 	}
-	t.layoutN = 0
+	t.layoutN, t.layoutStrings = 0, false
 	if len(hs) <= len(t.layout) {
 		for i := range hs {
 			t.layout[i].set(hs[i].Name, hs[i].Value.typ)
+			t.layoutStrings = t.layoutStrings || hs[i].Value.typ == TypeString
 		}
 		t.layoutN = len(hs)
 	}

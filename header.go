@@ -376,8 +376,9 @@ type interner struct {
 	// layout holds the names and types of the last header block parsed without error, when it
 	// had at most len(layout) headers (layoutN of them; 0 when there is none). A block with
 	// the same names and types needs only its values parsed.
-	layout  [16]layoutEntry
-	layoutN int
+	layout        [16]layoutEntry
+	layoutN       int
+	layoutStrings bool // whether the layout has string values
 	// offs holds the offsets in its block of the byte and string values of the block being
 	// parsed; keep copies them to lastOff. misses counts the blocks parsed since the last
 	// one that repeated.

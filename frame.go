@@ -292,10 +292,7 @@ func (f *Frame) parseValues(win []byte, hlen int, lim *limits) bool {
 		if e.reach > len(win)-off {
 			break
 		}
-		w := win[off : off+24]
-		if (binary.LittleEndian.Uint64(w[0:])^e.w[0])&e.m[0]|
-			(binary.LittleEndian.Uint64(w[8:])^e.w[1])&e.m[1]|
-			(binary.LittleEndian.Uint64(w[16:])^e.w[2])&e.m[2] != 0 {
+		if !e.match(win[off : off+24]) {
 			return false
 		}
 		v := win[off+e.n : off+e.n+16]

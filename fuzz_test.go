@@ -346,7 +346,7 @@ func FuzzHeaderPaths(f *testing.F) {
 	// Names of 22 bytes (the longest the fast path matches in three words) and 30, whose last
 	// bytes change.
 	long := hdr("x-amzn-requestid-12345", 7, str("id")) + hdr("x-a-name-longer-than-22-bytes!", 5, "12345678") + hdr("z", 0, "")
-	f.Add([]byte(long), []byte{22, '6', 22, '5', 58, '?', 58, '!', 25, 6}, []byte{0, 64, 3}, false)
+	f.Add([]byte(long), []byte{22, '6', 22, '5', 58, '?', 58, '!', 70, 1, 25, 6}, []byte{0, 64, 3}, false)
 	f.Fuzz(func(t *testing.T, block, muts, pads []byte, validate bool) {
 		if len(block) == 0 || len(block) > 4096 || len(muts) > 256 || len(pads) > 64 {
 			return

@@ -391,8 +391,9 @@ type interner struct {
 const internSlots = 512
 
 // A layoutEntry is the name and type of one header of a layout, with words of their
-// encoding (name length, name, type byte), so that a header up to 24 bytes long matches with
-// three masked loads, and what parseValues needs to read its value without a switch on types.
+// encoding (name length, name, type byte), so that a header up to 24 bytes long (a name up to
+// 22) matches with three masked loads, and what parseValues needs to read its value without a
+// switch on types.
 type layoutEntry struct {
 	name  string
 	typ   HeaderType
@@ -402,10 +403,6 @@ type layoutEntry struct {
 	step  int       // n plus the value's length, for fixed-length types
 	reach int       // bytes parseValues loads from the header's start (math.MaxInt: none)
 	w, m  [3]uint64 // the encoding's first 24 bytes, little-endian, and which bytes count
-	first uint64    // its first 8 bytes, little-endian (fewer when n < 8, the rest zero)
-	mask  uint64    // which bytes of first are the encoding's
-	mid   uint64    // bytes 8..15, when n > 16
-	last  uint64    // the last 8 bytes, when n > 8
 }
 
 // valueKind sorts header types by how parseValues reads their values.
@@ -420,35 +417,18 @@ const (
 
 func (e *layoutEntry) set(name string, typ HeaderType) {
 	e.name, e.typ, e.n = name, typ, 2+len(name)
-	key := func(j int) byte {
-		switch {
-		case j == 0:
-			return byte(len(name))
-		case j <= len(name):
-			return name[j-1]
-		}
-		return byte(typ)
-	}
-	word := func(at int) (w uint64) {
-		for j := range 8 {
-			w |= uint64(key(at+j)) << (8 * j)
-		}
-		return w
-	}
-	e.first, e.mask, e.mid, e.last = 0, 0, 0, 0
-	for j := range min(8, e.n) {
-		e.first |= uint64(key(j)) << (8 * j)
-		e.mask |= 0xff << (8 * j)
-	}
-	if e.n > 16 {
-		e.mid = word(8)
-	}
-	if e.n > 8 {
-		e.last = word(e.n - 8)
-	}
 	e.w, e.m = [3]uint64{}, [3]uint64{}
 	for j := range min(24, e.n) {
-		e.w[j/8] |= uint64(key(j)) << (8 * (j % 8))
+		var c byte
+		switch {
+		case j == 0:
+			c = byte(len(name))
+		case j <= len(name):
+			c = name[j-1]
+		default:
+			c = byte(typ)
+		}
+		e.w[j/8] |= uint64(c) << (8 * (j % 8))
 		e.m[j/8] |= 0xff << (8 * (j % 8))
 	}
 	vlen := valueLen[typ]
@@ -469,31 +449,21 @@ func (e *layoutEntry) set(name string, typ HeaderType) {
 	}
 }
 
+// match reports whether w, 24 bytes long, starts with e's encoding, which is no longer.
+func (e *layoutEntry) match(w []byte) bool {
+	w = w[:24]
+	return (binary.LittleEndian.Uint64(w[0:])^e.w[0])&e.m[0]|
+		(binary.LittleEndian.Uint64(w[8:])^e.w[1])&e.m[1]|
+		(binary.LittleEndian.Uint64(w[16:])^e.w[2])&e.m[2] == 0
+}
+
 // at reports whether block holds e's name and type at off.
 func (e *layoutEntry) at(block []byte, off int) bool {
-	n := e.n
-	if off+max(n, 8) > len(block) {
-		// Near the end of the block: byte by byte.
-		p := off + n - 1
-		return p < len(block) && block[off] == byte(len(e.name)) && HeaderType(block[p]) == e.typ && string(block[off+1:p]) == e.name
+	if e.n <= 24 && off <= len(block)-24 {
+		return e.match(block[off : off+24])
 	}
-	if binary.LittleEndian.Uint64(block[off:])&e.mask != e.first {
-		return false
-	}
-	if n <= 8 {
-		return true
-	}
-	if binary.LittleEndian.Uint64(block[off+n-8:]) != e.last {
-		return false
-	}
-	if n <= 16 {
-		return true
-	}
-	if binary.LittleEndian.Uint64(block[off+8:]) != e.mid {
-		return false
-	}
-	// The three words cover encodings up to 24 bytes: names up to 22.
-	return n <= 24 || string(block[off+16:off+n-8]) == e.name[15:len(e.name)-7]
+	p := off + e.n - 1 // the type byte
+	return p < len(block) && block[off] == byte(len(e.name)) && HeaderType(block[p]) == e.typ && string(block[off+1:p]) == e.name
 }
 
 // maxRecentBlock bounds the header block an interner keeps a copy of.

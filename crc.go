@@ -16,9 +16,10 @@ import (
 // 2-core AMD EPYC (Zen 3: AVX2, PCLMULQDQ, VPCLMULQDQ) with Go 1.26, `go test -c` then
 // `-test.bench 'MessageCRC|PreludeCRC' -test.benchtime 0.1s` ten times each):
 //   - The prelude CRC covers 8 bytes, where hash/crc32 goes a byte at a time: 14.6 (15.7) ns.
-//     On amd64 with PCLMULQDQ, crcPreludeWords multiplies without tables (crc_amd64.go,
-//     Prelude): 4.1 (4.2) ns. Elsewhere, one slicing-by-8 step over 8 KiB of tables
-//     (crcPreludeTables): 6.4 (6.7) ns here.
+//     One slicing-by-8 step (crcPreludeWords) takes 6.4 (6.7) ns. The same Barrett step as
+//     below, on the 8 bytes without tables, took 4.1 (4.2) ns, but decoding was no faster
+//     with it (16 alternating rounds of Decode and DecodeFrame: every shape within 3%, none
+//     significant), so the tables stay.
 //   - On amd64, crcUpdate runs crc_amd64.s on inputs of 16 bytes or more: carry-less
 //     multiplication folds every 16-byte block directly to 4 bytes past the end of the input,
 //     so the blocks do not wait for each other and their sum needs one Barrett step, and the
@@ -66,9 +67,10 @@ var crcTables = func() (t [8][256]uint32) {
 	return t
 }()
 
-// crcPreludeTables is crcPreludeWords (see crc_amd64.go and crc_other.go) in one slicing-by-8
-// step.
-func crcPreludeTables(total, hlen uint32) uint32 {
+// crcPreludeWords returns the CRC-32 of the prelude's first 8 bytes, total_length and
+// headers_length (big-endian), from their values, in one slicing-by-8 step: callers have
+// the values, and need not read the bytes (back).
+func crcPreludeWords(total, hlen uint32) uint32 {
 	t := &crcTables
 	c := ^bits.ReverseBytes32(total)
 	return ^(t[0][hlen&0xff] ^ t[1][hlen>>8&0xff] ^ t[2][hlen>>16&0xff] ^ t[3][hlen>>24] ^

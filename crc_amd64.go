@@ -33,9 +33,6 @@ import "math/bits"
 // one bit short of where Q's 64-bit operand reads it, so a shift by one bit precedes the
 // addition of A; P's multiplier carries a factor x^31 so that Q*P's terms below x^32 land in
 // the third 32-bit word, where a 4-byte shift of the block has put R's.
-//
-// Prelude. The prelude CRC covers 8 bytes M: M*x^32 is the block with M in bytes 4-11 and
-// zeros around it, so it goes to the reduction without a product.
 
 // crcPoly is the CRC-32 (IEEE) polynomial P, x^32 + x^26 + ... + 1.
 const crcPoly = 1<<32 | 0x04c11db7
@@ -118,12 +115,6 @@ var useCLMUL, useVPCLMUL = cpuCLMUL()
 
 // cpuCLMUL checks CPUID and XGETBV.
 func cpuCLMUL() (clmul, vpclmul bool)
-
-// crcPreludeWords returns the CRC-32 of the prelude's first 8 bytes, total_length and
-// headers_length (big-endian), from their values: callers have the values, and need not read
-// the bytes (back). If useCLMUL is set, it multiplies without tables; otherwise it runs
-// crcPreludeTables.
-func crcPreludeWords(total, hlen uint32) uint32
 
 // crcUpdate continues crc over p. If useCLMUL is set and p is at least 16 bytes long, it folds
 // by carry-less multiplication, with the 256-bit loop for long inputs if useVPCLMUL is set;

@@ -47,41 +47,6 @@ TEXT ·cpuCLMUL(SB), NOSPLIT, $0-2
 done:
 	RET
 
-// BARRETT returns, in AX, R mod P for the polynomial R of degree at most 95 whose terms x^32 and
-// up, A = floor(R / x^32), are in the first 8 bytes of X2 and whose terms below x^32 are in its
-// third word (see Reduction in crc_amd64.go), after the final inversion: the quotient
-// Q = A + floor(A*mu' / x^64) (A*mu' shifted by one bit to where Q's operand reads it), then
-// R's terms below x^32 plus Q*P's. X0 and X1 are clobbered.
-#define BARRETT \
-	MOVOU     ·crcBarrett(SB), X1; \
-	MOVO      X2, X0;              \
-	PCLMULQDQ $0x00, X1, X0;       \
-	PSLLQ     $1, X0;              \
-	PXOR      X2, X0;              \
-	PCLMULQDQ $0x10, X1, X0;       \
-	PXOR      X2, X0;              \
-	PEXTRD    $2, X0, AX;          \
-	NOTL      AX
-
-// func crcPreludeWords(total, hlen uint32) uint32
-TEXT ·crcPreludeWords(SB), NOSPLIT, $0-12
-	CMPB   ·useCLMUL(SB), $0
-	JEQ    tables
-	MOVL   total+0(FP), AX
-	MOVL   hlen+4(FP), BX
-	BSWAPL AX
-	BSWAPL BX
-	NOTL   AX               // the register's initial value, added to the first 4 bytes
-	SHLQ   $32, BX
-	ORQ    BX, AX
-	MOVQ   AX, X2           // R = M*x^32: A = M, no terms below x^32
-	BARRETT
-	MOVL   AX, ret+8(FP)
-	RET
-
-tables:
-	JMP ·crcPreludeTables(SB)
-
 // FOLD folds the block in V by the multipliers in K (its first 8 bytes by K's first, its last
 // by K's last) and adds the result to ACC; T is clobbered.
 #define FOLD(V, K, T, ACC) \
@@ -231,10 +196,20 @@ single:
 
 reduce:
 	// X13 holds R ≡ M*x^32 (mod P), of degree at most 95.
-	MOVO   X13, X2
-	PSRLDQ $4, X2
-	BARRETT
-	MOVL   AX, ret+32(FP)
+	// Barrett reduction (see Reduction in crc_amd64.go): X2 holds A in its first 8 bytes and
+	// R's terms below x^32 in its third word.
+	MOVOU     ·crcBarrett(SB), X1
+	MOVO      X13, X2
+	PSRLDQ    $4, X2
+	MOVO      X2, X0
+	PCLMULQDQ $0x00, X1, X0 // A*mu'
+	PSLLQ     $1, X0
+	PXOR      X2, X0        // Q, in the first 8 bytes
+	PCLMULQDQ $0x10, X1, X0 // Q*P: its terms below x^32 in the third word
+	PXOR      X2, X0        // R mod P, in the third word
+	PEXTRD    $2, X0, AX
+	NOTL      AX
+	MOVL      AX, ret+32(FP)
 	RET
 
 generic:

@@ -433,15 +433,18 @@ func (f *Frame) reuseHeaders(block []byte) {
 	for i := range hs {
 		h, l := &hs[i], &t.last[i]
 		*h = *l
-		if v := &h.Value; v.b != nil {
+		// What follows reads l, not the h just written: loads of parts of a wide store wait
+		// for it to complete.
+		if b := l.Value.b; b != nil {
 			if block != nil {
 				off := t.lastOff[i]
-				v.b = block[off : off+len(v.b) : off+len(v.b)]
+				b = block[off : off+len(b) : off+len(b)]
+				h.Value.b = b
 			}
-			if v.typ == TypeString && v.s == "" {
+			if l.Value.typ == TypeString && l.Value.s == "" {
 				// Seen again: intern the value now, if the interner takes it.
-				v.s = t.value(v.b)
-				l.Value.s = v.s
+				l.Value.s = t.value(b)
+				h.Value.s = l.Value.s
 			}
 		}
 	}

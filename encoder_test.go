@@ -151,12 +151,16 @@ func TestEncoderPaths(t *testing.T) {
 		switch {
 		case e.block != nil && e.fresh() && sameHeaders(f.Headers, e.last):
 			paths["repeat"]++
-		case e.sameLayout(f.Headers) >= 0:
-			paths["layout"]++
-		case e.block != nil && len(f.Headers) == len(e.last) && f.Headers[0].Name == e.last[0].Name:
-			paths["general, same names"]++
+		case e.appendValues(f.Headers, f.Payload) == nil:
+			if e.block != nil && len(f.Headers) == len(e.last) && f.Headers[0].Name == e.last[0].Name {
+				paths["general, same names"]++
+			} else {
+				paths["general"]++
+			}
+		case sameLayout(f.Headers, e.last):
+			paths["values"]++
 		default:
-			paths["general"]++
+			paths["values, then in full"]++
 		}
 		buf.Reset()
 		err := e.Encode(f)
@@ -165,9 +169,23 @@ func TestEncoderPaths(t *testing.T) {
 			t.Fatalf("frame %d: Encode wrote\n% x, %v\nwant\n% x, %v", i, buf.Bytes(), err, want, wantErr)
 		}
 	}
-	for _, p := range []string{"repeat", "layout", "general, same names", "general"} {
+	for _, p := range []string{"repeat", "values", "values, then in full", "general, same names", "general"} {
 		if paths[p] < 50 {
 			t.Errorf("path %q taken %d times; paths: %v", p, paths[p], paths)
 		}
 	}
+}
+
+// sameLayout reports whether hs and last have the same names, types and value lengths.
+func sameLayout(hs, last []Header) bool {
+	if len(hs) != len(last) {
+		return false
+	}
+	for i := range hs {
+		h, l := &hs[i], &last[i]
+		if h.Name != l.Name || h.Value.typ != l.Value.typ || h.Value.wireLen() != l.Value.wireLen() {
+			return false
+		}
+	}
+	return true
 }

@@ -127,22 +127,32 @@ func appendFrame(b []byte, hs []Header, block []byte, hlen int, payload []byte) 
 	start := len(b)
 	b = slices.Grow(b, total)[:start+total]
 	out := b[start:]
-	binary.BigEndian.PutUint32(out[0:], uint32(total))
-	binary.BigEndian.PutUint32(out[4:], uint32(hlen))
-	pcrc := crcPreludeWords(uint32(total), uint32(hlen))
-	binary.BigEndian.PutUint32(out[8:], pcrc)
-	p := preludeLen
 	if block != nil {
-		p += copy(out[p:], block)
+		copy(out[preludeLen:], block)
 	} else {
+		p := preludeLen
 		for i := range hs {
 			p += putHeader(out[p:], &hs[i])
 		}
 	}
+	finishFrame(out, hlen, payload)
+	return b, nil
+}
+
+// finishFrame completes frame out, which has the length of a frame with an hlen-byte header
+// block and the payload, and its header block in place: it writes the prelude, copies the
+// payload and writes the message CRC.
+func finishFrame(out []byte, hlen int, payload []byte) {
+	total := len(out)
+	binary.BigEndian.PutUint32(out[0:], uint32(total))
+	binary.BigEndian.PutUint32(out[4:], uint32(hlen))
+	pcrc := crcPreludeWords(uint32(total), uint32(hlen))
+	binary.BigEndian.PutUint32(out[8:], pcrc)
+	p := preludeLen + hlen
 	end := total - crcLen
 	var crc uint32
 	if len(payload) <= largeChunk {
-		copy(out[p:], payload)
+		copy(out[p:end], payload)
 		crc = crcUpdate(pcrc, out[8:end])
 	} else {
 		// Copy and checksum a large payload piece by piece, while each piece is in cache.
@@ -155,7 +165,6 @@ func appendFrame(b []byte, hs []Header, block []byte, hlen int, payload []byte) 
 		}
 	}
 	binary.BigEndian.PutUint32(out[end:], crc)
-	return b, nil
 }
 
 // MarshalBinary returns the encoded frame in a new slice. It implements

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"io"
 	"os"
@@ -400,6 +401,45 @@ func FuzzHeaderPaths(f *testing.F) {
 					t.Fatalf("frame %d (-general +DecodeFrame):\n%s", i, diff)
 				}
 			}
+		}
+	})
+}
+
+// FuzzEncoderPaths encodes a stream of frames with one Encoder, which takes its shortcuts (a
+// repeated block copied, values written over the cached block, headers whose names were
+// checked in an earlier frame encoded without checking them again), and checks every frame
+// written, and every error, against AppendBinary, which takes none. Frame i+1 is frame i with
+// the byte at muts[2i] (modulo the spec's length) of its header spec set to muts[2i+1], so
+// that mostly the values change, sometimes a name, a type or a length; its payload is the
+// first pads[i] bytes (cycling) of the spec.
+func FuzzEncoderPaths(f *testing.F) {
+	f.Add([]byte("\x08\x05:date\x00\x00\x01\x9a\x00\x00\x00\x00\x06\x10:chunk-signature\x20"+strings.Repeat("s", 32)),
+		[]byte{10, 1, 10, 2, 30, 5, 11, 7, 12, 12, 2, 9, 3, 3}, []byte{5, 0, 40})
+	f.Add([]byte("\x00\x01a\x01\x01b\x02\x01c\x01\x03\x02dd\x00\x01\x04\x03eee\x01\x02\x03\x04\x09\x01u0123456789abcdef\x07\x02ss\x03abc"),
+		[]byte{5, 2, 5, 3, 40, 2, 40, 9, 0, 1, 0, 0, 9, 200}, []byte{})
+	f.Add([]byte("\x07\x01a\x01x\x07\x01a\x01y"), []byte{4, 'b', 4, 'a'}, []byte{1})
+	f.Fuzz(func(t *testing.T, spec, muts, pads []byte) {
+		if len(spec) == 0 || len(spec) > 4096 || len(muts) > 256 {
+			return
+		}
+		var buf bytes.Buffer
+		e := NewEncoder(&buf)
+		s := bytes.Clone(spec)
+		for i := 0; ; i += 2 {
+			fr := &Frame{Headers: headersFromBytes(s)}
+			if len(pads) > 0 {
+				fr.Payload = s[:int(pads[i/2%len(pads)])%(len(s)+1)]
+			}
+			buf.Reset()
+			err := e.Encode(fr)
+			want, wantErr := fr.MarshalBinary()
+			if fmt.Sprint(err) != fmt.Sprint(wantErr) || !bytes.Equal(buf.Bytes(), want) {
+				t.Fatalf("frame %d: Encode wrote\n% x, %v\nAppendBinary\n% x, %v", i/2, buf.Bytes(), err, want, wantErr)
+			}
+			if i+1 >= len(muts) {
+				break
+			}
+			s[int(muts[i])%len(s)] = muts[i+1]
 		}
 	})
 }

@@ -189,3 +189,36 @@ func sameLayout(hs, last []Header) bool {
 	}
 	return true
 }
+
+// TestEncoderValueLengths writes byte-array and string values of every length from 0 to 40
+// over the cached block (each frame after the first has the previous frame's names, types
+// and lengths), and checks each frame against AppendBinary.
+func TestEncoderValueLengths(t *testing.T) {
+	var buf bytes.Buffer
+	e := NewEncoder(&buf)
+	for n := range 41 {
+		for k := range 3 {
+			v := make([]byte, n)
+			for i := range v {
+				v[i] = byte(k*41 + i + 1)
+			}
+			dec := Value{typ: TypeString, b: v, set: true} // a decoded string
+			f := &Frame{Headers: []Header{
+				{"bytes", BytesValue(v)},
+				{"string", StringValue(string(v))},
+				{"decoded", dec},
+			}, Payload: v}
+			buf.Reset()
+			if err := e.Encode(f); err != nil {
+				t.Fatal(err)
+			}
+			want, err := f.MarshalBinary()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(buf.Bytes(), want) {
+				t.Fatalf("length %d, frame %d: Encode wrote\n% x\nwant\n% x", n, k, buf.Bytes(), want)
+			}
+		}
+	}
+}

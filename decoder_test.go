@@ -530,7 +530,7 @@ func BenchmarkCopyAlignment(b *testing.B) {
 }
 
 // TestRepeatedHeaderBlocks decodes a stream whose frames mostly repeat their header block (the
-// decoder then reuses the parsed headers and copies only the payload) and checks every frame
+// decoder then reuses the parsed headers) and checks every frame
 // against DecodeFrame, including frames whose values the interner has not taken yet.
 func TestRepeatedHeaderBlocks(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))

@@ -530,8 +530,8 @@ func BenchmarkCopyAlignment(b *testing.B) {
 }
 
 // TestRepeatedHeaderBlocks decodes a stream whose frames mostly repeat their header block (the
-// decoder then reuses the parsed headers) and checks every frame
-// against DecodeFrame, including frames whose values the interner has not taken yet.
+// decoder then reuses the parsed headers) and checks every frame against DecodeFrame,
+// including frames whose values the interner has not taken yet.
 func TestRepeatedHeaderBlocks(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	blocks := []string{

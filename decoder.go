@@ -62,9 +62,10 @@ type Decoder struct {
 	// buffer, and becomes lent. Bytes before start that lent aliases are not overwritten until
 	// lent is decoded into again; if the buffer must be compacted before that, its unread
 	// bytes move to spare instead, and the old buffer is left to lent (then spareLent). While
-	// one Frame is lent, frames decoded into other Frames are copied into their own storage,
-	// as large frames are. So a stream decoded into one Frame, or into Frames taken in turn,
-	// allocates nothing once warm.
+	// a Frame is lent or spareLent, frames decoded into other Frames are copied into their own
+	// storage, as large frames are: at most one Frame aliases the two buffers, so compaction
+	// always finds spare free. So a stream decoded into one Frame, or into any number of
+	// Frames taken in turn, allocates nothing once warm.
 	lent, spareLent *Frame
 	spare           []byte
 }
@@ -152,8 +153,8 @@ func (d *Decoder) Decode(f *Frame) error {
 	if perr := checkMessageCRC(src, pcrc); perr != nil {
 		return d.fail(perr)
 	}
-	if d.lent == nil {
-		// No other Frame aliases the read buffer: f does.
+	if d.lent == nil && d.spareLent == nil {
+		// No other Frame aliases either buffer: f does.
 		if perr := f.parse(src, hlen, &lim, true); perr != nil {
 			return d.fail(perr)
 		}
@@ -240,8 +241,8 @@ func (d *Decoder) fill(n int) error {
 }
 
 // compact moves the unread bytes to offset a (below align) of a read buffer that no Frame
-// aliases: the same buffer if none does, or else the spare buffer (allocated if it is missing
-// or lent as well), leaving the aliased one to the Frame.
+// aliases: the same buffer if none does, or else the spare buffer (allocated if it is missing,
+// or lent as well, which Decode does not let happen), leaving the aliased one to the Frame.
 func (d *Decoder) compact(a int) {
 	from := d.buf
 	if d.lent != nil {

@@ -307,10 +307,14 @@ func (d *Decoder) decodeLarge(f *Frame, total, hlen int, pcrc uint32, lim *limit
 	if cap(st) < end {
 		st = make([]byte, 0, min(limit, max(cap(st), 2*len(d.buf))))
 	}
-	st = append(st[:pad], d.buf[d.start:d.end]...) // all of it belongs to this frame
-	// The read buffer is empty now; the next frame's bytes go where they keep their alignment.
+	// The buffer may hold the whole frame and the next frame's first bytes: a frame only just
+	// larger than the limit of the read buffer path, near the buffer's start after a long Read.
+	n := min(d.end-d.start, total)
+	st = append(st[:pad], d.buf[d.start:d.start+n]...)
+	// What is left of the buffer (nothing if the frame goes on) is the next frame's; it goes,
+	// and what follows is read, where it keeps its alignment.
 	next := (d.start%align + total) % align
-	d.start = d.end
+	d.start += n
 	d.compact(next)
 	crcEnd := end - crcLen
 	done := min(len(st), crcEnd)

@@ -460,6 +460,33 @@ func TestLargeFrameAfterLarger(t *testing.T) {
 	}
 }
 
+// TestLargeFrameThenMore decodes frames just larger than the read buffer path takes (up to the
+// buffer's whole length), each followed by a small frame that the same Read brings into the
+// buffer: the small frame's bytes must not be taken for the large frame's.
+func TestLargeFrameThenMore(t *testing.T) {
+	small := &Frame{Headers: []Header{{"k", StringValue("v")}}, Payload: []byte("small")}
+	for _, lead := range []int{0, 1, 30} { // bytes of a frame before the large one (0: none)
+		for total := readBufLen - align - 2; total <= readBufLen+2; total++ {
+			var want []*Frame
+			if lead > 0 {
+				want = append(want, &Frame{Payload: make([]byte, lead)})
+			}
+			want = append(want, &Frame{Payload: bytes.Repeat([]byte{'b'}, total-minFrameLen)}, small, small)
+			var stream []byte
+			for _, f := range want {
+				stream = must(f.AppendBinary(stream))
+			}
+			got, err := decodeAll(NewDecoder(bytes.NewReader(stream)))
+			if err != io.EOF {
+				t.Fatalf("lead %d, frame of %d bytes: %v after %d frames", lead, total, err, len(got))
+			}
+			if diff := cmp.Diff(want, got, frameCmp); diff != "" {
+				t.Fatalf("lead %d, frame of %d bytes (-want +got):\n%s", lead, total, diff)
+			}
+		}
+	}
+}
+
 // TestAlignmentKept checks the decoder's alignment invariant, on which its copy speed rests:
 // a byte's place in the read buffer agrees with its stream offset modulo align, through
 // compaction and large frames.

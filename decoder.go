@@ -118,15 +118,15 @@ func (d *Decoder) limits() limits {
 // left empty.
 func (d *Decoder) Decode(f *Frame) error {
 	f.reset()
-	if d.err != nil {
-		return d.err
-	}
-	// f's last frame need not be kept any longer.
+	// f's last frame need not be kept any longer, even if this call fails.
 	if d.lent == f {
 		d.lent = nil
 	}
 	if d.spareLent == f {
 		d.spareLent = nil
+	}
+	if d.err != nil {
+		return d.err
 	}
 	if d.buf == nil {
 		d.buf = make([]byte, readBufLen)

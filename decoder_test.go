@@ -428,6 +428,29 @@ func TestDecodedFramesStayValid(t *testing.T) {
 	}
 }
 
+// TestFailedDecodeReleases checks that a Frame passed to a Decode that fails no longer holds
+// the read buffer: a stream read to its end into one Frame, and then, after Reset, into a new
+// one, lets the new one alias the buffer instead of copying every frame into it.
+func TestFailedDecodeReleases(t *testing.T) {
+	stream := append(rawFrame(hdr("k", 7, str("v")), "one"), rawFrame("", "two")...)
+	d := NewDecoder(bytes.NewReader(stream))
+	var f1, f2 Frame
+	for {
+		if err := d.Decode(&f1); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.Reset(bytes.NewReader(stream))
+	if err := d.Decode(&f2); err != nil {
+		t.Fatal(err)
+	}
+	if d.lent != &f2 {
+		t.Errorf("after a failed Decode into f1 and a Reset, f2 does not alias the read buffer (lent %p, spareLent %p)", d.lent, d.spareLent)
+	}
+}
+
 func must(b []byte, err error) []byte {
 	if err != nil {
 		panic(err)

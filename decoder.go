@@ -7,9 +7,9 @@ import (
 )
 
 const (
-	// readBufLen is the Decoder's read buffer. Frames up to this size are decoded in it, many
-	// per Read, and the Frame decoded aliases it; larger frames are read straight into the
-	// Frame's storage.
+	// readBufLen is the Decoder's read buffer. Frames up to this size less align, and any
+	// frame a Read has already brought in whole, are decoded in it, many per Read, and the
+	// Frame decoded aliases it; larger frames are read straight into the Frame's storage.
 	readBufLen = 32 << 10
 	// largeChunk bounds each Read into a large frame's storage, so that the CRC runs over bytes
 	// that the Read has just brought into cache.
@@ -117,6 +117,31 @@ func (d *Decoder) limits() limits {
 // stream offset. Errors from the underlying reader are returned unchanged. On any error f is
 // left empty.
 func (d *Decoder) Decode(f *Frame) error {
+	// The common case, in as few instructions as can be: the next frame is whole in the read
+	// buffer and checks out, and no Frame but f aliases either buffer, so f does (again).
+	if p := d.buf[d.start:d.end]; len(p) >= preludeLen && d.err == nil && (d.lent == f || d.lent == nil) && d.spareLent == nil {
+		lim := d.limits()
+		t, h, pcrc := binary.BigEndian.Uint32(p[0:]), binary.BigEndian.Uint32(p[4:]), binary.BigEndian.Uint32(p[8:])
+		if crcPreludeWords(t, h) == pcrc && lim.fit(t, h) && int64(t) <= int64(len(p)) {
+			frame := p[:t:t]
+			if got, want := messageCRC(frame, pcrc); got == want {
+				// parse, with its common case called directly.
+				first := f.intern.layoutFirst(int(h), &lim, true)
+				if !first || !f.parseValues(frame, int(h), &lim) {
+					if perr := f.parseBlock(frame, int(h), &lim, !first, !first); perr != nil {
+						d.lent = nil
+						return d.fail(perr)
+					}
+				}
+				if d.lent == nil {
+					d.lent = f
+				}
+				d.start += int(t)
+				d.off += int64(t)
+				return nil
+			}
+		}
+	}
 	f.reset()
 	// f's last frame need not be kept any longer, even if this call fails.
 	if d.lent == f {
@@ -125,6 +150,12 @@ func (d *Decoder) Decode(f *Frame) error {
 	if d.spareLent == f {
 		d.spareLent = nil
 	}
+	return d.decode(f)
+}
+
+// decode is Decode for every case but the common one, which it also handles; it reports
+// what is wrong.
+func (d *Decoder) decode(f *Frame) error {
 	if d.err != nil {
 		return d.err
 	}

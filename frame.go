@@ -246,6 +246,24 @@ func (f *Frame) finish(frame []byte, hlen int, pcrc uint32, lim *limits) *Error 
 // mayRepeat is false when the caller has found that the header block does not repeat the
 // last one parsed, so that it is not compared again.
 func (f *Frame) parse(frame []byte, hlen int, lim *limits, mayRepeat bool) *Error {
+	first := f.intern.layoutFirst(hlen, lim, mayRepeat)
+	if first && f.parseValues(frame, hlen, lim) {
+		return nil
+	}
+	return f.parseBlock(frame, hlen, lim, mayRepeat && !first, !first)
+}
+
+// layoutFirst reports whether a header block hlen bytes long should go to parseValues before
+// anything else: when there is a layout, and a repeat of the last block is not worth looking
+// for (see kept). This is the common case of streams whose header values change.
+func (t *interner) layoutFirst(hlen int, lim *limits, mayRepeat bool) bool {
+	return t != nil && hlen > 0 && t.layoutN > 0 && t.layoutN <= lim.maxHeaders &&
+		!(mayRepeat && t.lastN > 0 && t.kept())
+}
+
+// parseBlock is parse for the other cases: a header block that may repeat the last one, that
+// may have the last layout if tryLayout is set, or that needs parsing in full.
+func (f *Frame) parseBlock(frame []byte, hlen int, lim *limits, mayRepeat, tryLayout bool) *Error {
 	end := preludeLen + hlen
 	payload := frame[end : len(frame)-crcLen : len(frame)-crcLen]
 	if hlen > 0 {
@@ -254,37 +272,39 @@ func (f *Frame) parse(frame []byte, hlen int, lim *limits, mayRepeat bool) *Erro
 			t = new(interner)
 			f.intern = t
 		}
-		// The bytes after the block in win (the payload and the message CRC) are never part
-		// of a header, but parseValues may load them and mask them away.
-		win := frame[preludeLen:]
-		block := win[:hlen:hlen]
+		block := frame[preludeLen:end:end]
 		switch {
 		case mayRepeat && t.repeats(block, lim):
 			f.reuseHeaders(block)
-		case t.layoutN > 0 && t.layoutN <= lim.maxHeaders && f.parseValues(win, hlen, lim):
-			t.keep(f.Headers, block, lim)
+		case tryLayout && t.layoutN > 0 && t.layoutN <= lim.maxHeaders && f.parseValues(frame, hlen, lim):
+			return nil
 		default:
 			if err := f.parseHeaderBlock(block, lim); err != nil {
 				f.reset()
 				return err
 			}
 		}
+	} else {
+		f.Headers = f.Headers[:0]
 	}
 	f.Payload = payload
 	return nil
 }
 
-// parseValues parses the header block win[:hlen] whose names and types are those of the last
-// block parsed without error (the layout), as in most streams even when the values change
-// with every frame. The names were validated and checked for duplicates then, so only the
-// values are read. It reports false, with f.Headers unchanged, as soon as the block departs
-// from the layout or a value does not fit, leaving the block to parseHeaderBlock.
+// parseValues parses the header block of frame, hlen bytes long, whose names and types are
+// those of the last block parsed without error (the layout), as in most streams even when the
+// values change with every frame, and fills f. The names were validated and checked for
+// duplicates then, so only the values are read. It reports false, with f.Headers (but not the
+// elements of its array, which it may have overwritten) and f.Payload unchanged, as soon as
+// the block departs from the layout or a value does not fit, leaving the block to
+// parseHeaderBlock.
 //
-// A header with room enough after it in win (its entry's reach: the rest of the frame counts)
-// is read with a fixed number of loads: three masked words for its name and type, one or two
-// for its value. The bytes these loads take beyond the header are masked away or not used, and
-// a header that runs past the block shows at the end, as an offset past hlen.
-func (f *Frame) parseValues(win []byte, hlen int, lim *limits) bool {
+// A header with room enough after it in the frame (its entry's reach: the payload and the
+// message CRC count) is read with a fixed number of loads: three masked words for its name and
+// type, one or two for its value. The bytes these loads take beyond the header are masked away
+// or not used, and a header that runs past the block shows at the end, as an offset past hlen.
+func (f *Frame) parseValues(frame []byte, hlen int, lim *limits) bool {
+	win := frame[preludeLen:]
 	t := f.intern
 	layout := t.layout[:t.layoutN]
 	offs := t.offs[:len(layout)]
@@ -301,35 +321,30 @@ func (f *Frame) parseValues(win []byte, hlen int, lim *limits) bool {
 		if e.reach > len(win)-off {
 			break
 		}
-		if !e.match(win[off : off+24]) {
+		if !e.match((*[24]byte)(win[off:])) {
 			return false
 		}
-		v := win[off+e.n : off+e.n+16]
-		var (
-			num, lo uint64
-			b       []byte
-		)
-		switch e.kind {
-		case kindNone:
-			off += e.n
-		case kindInt:
-			num = uint64(int64(binary.BigEndian.Uint64(v[0:])) >> (e.shift & 63))
-			off += e.step
-		case kindUUID:
-			num = binary.BigEndian.Uint64(v[0:])
-			lo = binary.BigEndian.Uint64(v[8:])
-			off += e.step
-		default: // kindBytes
+		h := &hs[i]
+		h.Name = e.name
+		h.Value.s = ""
+		h.Value.typ, h.Value.set = e.typ, true
+		v := (*[16]byte)(win[off+e.n:])
+		if e.kind == kindBytes {
+			l := int(binary.BigEndian.Uint16(v[:]))
 			off += e.n + 2
-			l := int(binary.BigEndian.Uint16(v[0:]))
-			if off+l > len(block) {
+			if off+l > hlen {
 				return false
 			}
-			b = block[off : off+l : off+l]
 			offs[i] = off
+			h.Value.b = block[off : off+l : off+l]
+			h.Value.num, h.Value.lo = 0, 0
 			off += l
+			continue
 		}
-		hs[i].setValue(e, b, num, lo)
+		h.Value.b = nil
+		h.Value.num = int64(binary.BigEndian.Uint64(v[:])) >> (e.shift & 63) & e.hiMask
+		h.Value.lo = binary.BigEndian.Uint64(v[8:]) & e.loMask
+		off += e.step
 	}
 	// Headers near the end of the frame, and names too long for three words.
 	for ; i < len(layout); i++ {
@@ -356,6 +371,8 @@ func (f *Frame) parseValues(win []byte, hlen int, lim *limits) bool {
 		}
 	}
 	f.Headers = hs
+	f.Payload = win[hlen : len(win)-crcLen : len(win)-crcLen]
+	t.keep(hs, block, lim)
 	return true
 }
 

@@ -398,11 +398,15 @@ type layoutEntry struct {
 	name  string
 	typ   HeaderType
 	kind  valueKind
-	shift uint8     // kindInt: 64 - 8 * the value's length, to sign-extend a big-endian word
-	n     int       // the encoding's length: 2 + len(name)
-	step  int       // n plus the value's length, for fixed-length types
-	reach int       // bytes parseValues loads from the header's start (math.MaxInt: none)
-	w, m  [3]uint64 // the encoding's first 24 bytes, little-endian, and which bytes count
+	shift uint8 // kindInt: 64 - 8 * the value's length, to sign-extend a big-endian word
+	n     int   // the encoding's length: 2 + len(name)
+	step  int   // n plus the value's length, for fixed-length types
+	reach int   // bytes parseValues loads from the header's start (math.MaxInt: none)
+	// hiMask and loMask keep the bits of the first and second value words that a fixed-length
+	// type has: none for the bools, the first for numbers, both for UUIDs.
+	hiMask int64
+	loMask uint64
+	w, m   [3]uint64 // the encoding's first 24 bytes, little-endian, and which bytes count
 }
 
 // valueKind sorts header types by how parseValues reads their values.
@@ -432,15 +436,16 @@ func (e *layoutEntry) set(name string, typ HeaderType) {
 		e.m[j/8] |= 0xff << (8 * (j % 8))
 	}
 	vlen := valueLen[typ]
+	e.shift, e.hiMask, e.loMask = 0, 0, 0
 	switch {
 	case typ == TypeUUID:
-		e.kind = kindUUID
+		e.kind, e.hiMask, e.loMask = kindUUID, -1, ^uint64(0)
 	case vlen < 0:
 		e.kind, vlen = kindBytes, 0
 	case vlen == 0:
 		e.kind = kindNone
 	default:
-		e.kind, e.shift = kindInt, uint8(64-8*vlen)
+		e.kind, e.shift, e.hiMask = kindInt, uint8(64-8*vlen), -1
 	}
 	e.step = e.n + vlen
 	e.reach = math.MaxInt
@@ -449,9 +454,8 @@ func (e *layoutEntry) set(name string, typ HeaderType) {
 	}
 }
 
-// match reports whether w, 24 bytes long, starts with e's encoding, which is no longer.
-func (e *layoutEntry) match(w []byte) bool {
-	w = w[:24]
+// match reports whether w starts with e's encoding, which is no longer.
+func (e *layoutEntry) match(w *[24]byte) bool {
 	return (binary.LittleEndian.Uint64(w[0:])^e.w[0])&e.m[0]|
 		(binary.LittleEndian.Uint64(w[8:])^e.w[1])&e.m[1]|
 		(binary.LittleEndian.Uint64(w[16:])^e.w[2])&e.m[2] == 0
@@ -460,7 +464,7 @@ func (e *layoutEntry) match(w []byte) bool {
 // at reports whether block holds e's name and type at off.
 func (e *layoutEntry) at(block []byte, off int) bool {
 	if e.n <= 24 && off <= len(block)-24 {
-		return e.match(block[off : off+24])
+		return e.match((*[24]byte)(block[off:]))
 	}
 	p := off + e.n - 1 // the type byte
 	return p < len(block) && block[off] == byte(len(e.name)) && HeaderType(block[p]) == e.typ && string(block[off+1:p]) == e.name

@@ -51,12 +51,25 @@ func readPrelude(p []byte, lim *limits) (total, hlen int, crc uint32, err *Error
 	return int(t), int(h), want, nil
 }
 
+// fit reports whether a prelude with a good CRC, total_length t and headers_length h passes
+// the checks that follow the CRC's, for Decode's common case; readPrelude makes the same
+// checks one by one to say which fails (TestPreludeFit holds the two together).
+func (l *limits) fit(t, h uint32) bool {
+	return t >= minFrameLen && h <= t-minFrameLen && (h == 0 || h >= minHeaderLen) &&
+		int64(t) <= l.maxFrame && int64(h) <= int64(l.maxBlock)
+}
+
 // checkMessageCRC verifies the trailing CRC of a whole frame whose prelude CRC is pcrc.
 func checkMessageCRC(frame []byte, pcrc uint32) *Error {
-	end := len(frame) - crcLen
-	want := binary.BigEndian.Uint32(frame[end:])
-	if got := crcUpdate(pcrc, frame[8:end]); got != want {
+	if got, want := messageCRC(frame, pcrc); got != want {
 		return checksum("message crc", want, got)
 	}
 	return nil
+}
+
+// messageCRC returns the CRC of a whole frame whose prelude CRC is pcrc, and the CRC it
+// carries.
+func messageCRC(frame []byte, pcrc uint32) (got, want uint32) {
+	end := len(frame) - crcLen
+	return crcUpdate(pcrc, frame[8:end]), binary.BigEndian.Uint32(frame[end:])
 }

@@ -110,8 +110,18 @@ TEXT ·crcUpdate(SB), NOSPLIT, $0-36
 	MOVOU (R8)(DX*1), X0
 	PAND  X0, X13
 	SUBQ  DX, CX            // CX: bytes in blocks
-	JNZ   tail
+	JNZ   blocks
 	PXOR  X8, X13           // 16 bytes: the tail is the only block
+	JMP   tail
+
+blocks:
+	// Blocks that end at most crcMaxDist bytes before the end of the input are folded there
+	// directly; before them, a loop folds accumulators forward. The 256-bit path folds the
+	// tail itself.
+	CMPB ·useVPCLMUL(SB), $0
+	JEQ  tail
+	CMPQ CX, $AVXMIN
+	JAE  avx
 
 tail:
 	// The tail ends at the end of the input: it takes crcDist[4], as the Folding explains.
@@ -120,15 +130,6 @@ tail:
 	PCLMULQDQ $0x00, X5, X13
 	PCLMULQDQ $0x11, X5, X11
 	PXOR      X11, X13
-	TESTQ     CX, CX
-	JZ        reduce
-
-	// Blocks that end at most crcMaxDist bytes before the end of the input are folded there
-	// directly; before them, a loop folds accumulators forward.
-	CMPB    ·useVPCLMUL(SB), $0
-	JEQ     sse
-	CMPQ    CX, $AVXMIN
-	JAE     avx
 
 sse:
 	CMPQ    CX, $256
@@ -290,8 +291,34 @@ pairfold:
 	JB      pair
 
 pairsdone:
+	// The tail, in X13, is not folded yet. A block left over (CX = 16), which ends t bytes
+	// before the end of the input (DI-SI = 16+t), makes a pair with it, folded by
+	// crcDist[t+4] and crcDist[4]: one 256-bit product where two 128-bit ones would take
+	// twice the time.
+	TESTQ        CX, CX
+	JZ           avxtail
+	VMOVDQU      (SI), X1
+	VINSERTI128  $1, X13, Y1, Y1
+	MOVQ         DI, DX
+	SUBQ         SI, DX
+	SHLQ         $4, DX
+	LEAQ         ·crcDist(SB), R8
+	VMOVDQU      -192(R8)(DX*1), X4 // crcDist[t+4], at (16+t)*16 - 12*16
+	VINSERTI128  $1, ·crcDist+(4*16)(SB), Y4, Y4
+	YFOLD(Y1, Y4, Y10, Y12)
+	VEXTRACTI128 $1, Y12, X0
+	VPXOR        X0, X12, X13
+	VZEROUPPER
+	JMP          reduce
+
+avxtail:
 	VEXTRACTI128 $1, Y12, X0
 	VPXOR        X0, X12, X12
-	VPXOR        X12, X13, X13
 	VZEROUPPER
-	JMP          singles
+	MOVOU        ·crcDist+(4*16)(SB), X5
+	MOVO         X13, X11
+	PCLMULQDQ    $0x00, X5, X13
+	PCLMULQDQ    $0x11, X5, X11
+	PXOR         X11, X13
+	PXOR         X12, X13
+	JMP          reduce

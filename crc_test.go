@@ -123,6 +123,32 @@ func BenchmarkMessageCRC(b *testing.B) {
 	}
 }
 
+// BenchmarkMessageCRCStream runs crcUpdate as a decoder does, over inputs one after the other
+// in a 16 KiB buffer, none waiting for the one before (BenchmarkMessageCRC chains them, and so
+// measures latency). 223 bytes is the message CRC's input of a signed shape frame.
+func BenchmarkMessageCRCStream(b *testing.B) {
+	p := make([]byte, 16<<10)
+	for i := range p {
+		p[i] = byte(i * 13)
+	}
+	for _, n := range []int{60, 150, 223, 254, 300} {
+		b.Run("size="+strconv.Itoa(n), func(b *testing.B) {
+			b.SetBytes(int64(n))
+			off := 0
+			for b.Loop() {
+				if off+n > len(p) {
+					off = 0
+				}
+				crcSink ^= crcUpdate(uint32(off), p[off:off+n])
+				off += n
+			}
+		})
+	}
+}
+
+// crcSink keeps the benchmarks' results.
+var crcSink uint32
+
 // crcPaths runs f once for each crcUpdate path this machine has: the slicing fallback, the
 // 128-bit carry-less multiplication path and the 256-bit one, forcing each in turn.
 func crcPaths(t *testing.T, f func(t *testing.T)) {

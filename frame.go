@@ -321,14 +321,14 @@ func (f *Frame) parseValues(frame []byte, hlen int, lim *limits) bool {
 		if e.reach > len(win)-off {
 			break
 		}
-		if !e.match((*[24]byte)(win[off:])) {
+		if !e.match((*[24]byte)(win[off : off+24])) {
 			return false
 		}
 		h := &hs[i]
 		h.Name = e.name
 		h.Value.s = ""
 		h.Value.typ, h.Value.set = e.typ, true
-		v := (*[16]byte)(win[off+e.n:])
+		v := (*[16]byte)(win[off+e.n : off+e.n+16])
 		if e.kind == kindBytes {
 			l := int(binary.BigEndian.Uint16(v[:]))
 			off += e.n + 2
@@ -577,15 +577,19 @@ func (f *Frame) parseHeaderBlock(block []byte, lim *limits) *Error {
 
 // kept reports whether keep recorded the last block parsed that did not repeat the one
 // before. Only then is a repeat worth looking for.
-func (t *interner) kept() bool { return t.misses <= 2 || t.misses%16 == 0 }
+func (t *interner) kept() bool { return t.misses <= 2 || t.misses%keepEvery == 0 }
+
+// keepEvery is how often keep records a block while blocks keep changing.
+const keepEvery = 64
 
 // keep records hs, parsed without error from block, as the last header block, for a next
 // frame that repeats it. The offsets of byte and string values are in t.offs. While blocks
-// keep changing it records only one in 16: the copies would cost more than the rare repeat
-// they catch, and reusing an older block is as correct as reusing the last one.
+// keep changing it records only one in keepEvery: the copies, and the comparisons with the
+// next block, would cost more than the rare repeat they catch, and reusing an older block is
+// as correct as reusing the last one.
 func (t *interner) keep(hs []Header, block []byte, lim *limits) {
 	t.misses++
-	if t.misses <= 2 || t.misses%16 == 0 { // t.kept(), spelled out so that keep inlines
+	if t.misses <= 2 || t.misses%keepEvery == 0 { // t.kept(), spelled out so that keep inlines
 		t.keepBlock(hs, block, lim)
 	}
 }

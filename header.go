@@ -383,7 +383,7 @@ type interner struct {
 	// parsed; keep copies them to lastOff. misses counts the blocks parsed since the last
 	// one that repeated.
 	offs   [16]int
-	misses int
+	misses uint
 	// seenNames is reused for duplicate detection in frames with many headers.
 	seenNames map[string]struct{}
 }

@@ -53,12 +53,11 @@ import (
 // significantly slower; in the first, decode Bedrock from 76.4 to 72.6, 64 B from 60.1 to
 // 56.9, all types changing from 172 to 163 and signed from 88.8 to 81.3 (p <= 0.045 each).
 //
-// In decoding, the message CRC does not overlap with the rest of the work: a Decode with the
-// CRC taken out ran a signed frame in 40 ns instead of 60. So its throughput on independent
-// inputs (BenchmarkMessageCRCStream) counts, and on this CPU that is the number of carry-less
-// multiply instructions: a 256-bit one, two 64-bit products, issues as often as a 128-bit one,
-// a single product. On the 256-bit path a 16-byte block left over after the pairs therefore
-// makes a pair with the tail, two instructions where the two blocks took four: 223 bytes (a signed
+// A decoder runs the message CRC on one frame after another, none waiting for the last, so
+// its throughput on independent inputs (BenchmarkMessageCRCStream) counts more than its
+// latency (BenchmarkMessageCRC). On the 256-bit path a 16-byte block left over after the
+// pairs makes a pair with the tail: two 256-bit carry-less multiplies where the two blocks took
+// four 128-bit ones, which on this CPU raises that throughput: 223 bytes (a signed
 // frame's) in 16.5 ns instead of 22.0, 254 bytes in 18.8 instead of 20.5 (12 alternating
 // rounds, medians, p <= 0.028); 150 bytes 13.8 against 16.5 (p = 0.06).
 

@@ -329,7 +329,7 @@ func (f *Frame) parseValues(frame []byte, hlen int, lim *limits) bool {
 		h.Value.s = ""
 		h.Value.typ, h.Value.set = e.typ, true
 		v := (*[16]byte)(win[off+e.n : off+e.n+16])
-		if e.kind == kindBytes {
+		if e.bytes {
 			l := int(binary.BigEndian.Uint16(v[:]))
 			off += e.n + 2
 			if off+l > hlen {
@@ -394,7 +394,7 @@ func (e *layoutEntry) read(block []byte, off int) (num, lo uint64, b []byte, nex
 		return 0, 0, nil, 0, false
 	}
 	off += e.n
-	if e.kind == kindBytes {
+	if e.bytes {
 		if off+2 > len(block) {
 			return 0, 0, nil, 0, false
 		}

@@ -397,8 +397,8 @@ const internSlots = 512
 type layoutEntry struct {
 	name  string
 	typ   HeaderType
-	kind  valueKind
-	shift uint8 // kindInt: 64 - 8 * the value's length, to sign-extend a big-endian word
+	bytes bool  // byte arrays and strings: a u16 length, then the bytes
+	shift uint8 // numbers: 64 - 8 * the value's length, to sign-extend a big-endian word
 	n     int   // the encoding's length: 2 + len(name)
 	step  int   // n plus the value's length, for fixed-length types
 	reach int   // bytes parseValues loads from the header's start (math.MaxInt: none)
@@ -408,16 +408,6 @@ type layoutEntry struct {
 	loMask uint64
 	w, m   [3]uint64 // the encoding's first 24 bytes, little-endian, and which bytes count
 }
-
-// valueKind sorts header types by how parseValues reads their values.
-type valueKind uint8
-
-const (
-	kindNone  valueKind = iota // the two bools: no value bytes
-	kindInt                    // byte, int16, int32, int64 and timestamp: a signed big-endian number
-	kindUUID                   // two big-endian words
-	kindBytes                  // byte arrays and strings: u16 length, then the bytes
-)
 
 func (e *layoutEntry) set(name string, typ HeaderType) {
 	e.name, e.typ, e.n = name, typ, 2+len(name)
@@ -436,16 +426,14 @@ func (e *layoutEntry) set(name string, typ HeaderType) {
 		e.m[j/8] |= 0xff << (8 * (j % 8))
 	}
 	vlen := valueLen[typ]
-	e.shift, e.hiMask, e.loMask = 0, 0, 0
+	e.bytes, e.shift, e.hiMask, e.loMask = false, 0, 0, 0
 	switch {
 	case typ == TypeUUID:
-		e.kind, e.hiMask, e.loMask = kindUUID, -1, ^uint64(0)
+		e.hiMask, e.loMask = -1, ^uint64(0)
 	case vlen < 0:
-		e.kind, vlen = kindBytes, 0
-	case vlen == 0:
-		e.kind = kindNone
-	default:
-		e.kind, e.shift, e.hiMask = kindInt, uint8(64-8*vlen), -1
+		e.bytes, vlen = true, 0
+	case vlen > 0:
+		e.shift, e.hiMask = uint8(64-8*vlen), -1
 	}
 	e.step = e.n + vlen
 	e.reach = math.MaxInt
